@@ -1,0 +1,72 @@
+/**
+ * The `matrix` command: run the matrix for real and print the summary.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, relative } from "node:path";
+import pc from "picocolors";
+import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+import { formatSummary } from "../report/summary.ts";
+import { runMatrix } from "./run_matrix.ts";
+
+const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
+                      [--jobs N] [--runtime NAME] [--list]
+
+Build every cell x variant of MATRIX.yaml (default: matrix.yaml) for real and write
+DIR/results.json (default DIR: out). Exit 0 when every build ran, whatever its outcome.`;
+
+/** Run the `matrix` command with `args`; returns the exit code. */
+export async function matrixCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: "string", default: "out" },
+      cells: { type: "string" },
+      variants: { type: "string" },
+      jobs: { type: "string" },
+      runtime: { type: "string" },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new Error(`Cannot run matrix '${positionals[1]}': give one matrix file`);
+  const file = positionals[0] ?? "matrix.yaml";
+  let jobs: number | undefined;
+  if (values.jobs !== undefined) {
+    jobs = Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
+  }
+  const matrix = await loadMatrix(file);
+  const cells = values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells;
+  const variants = values.variants ? selectVariants(matrix.variants, values.variants) : matrix.variants;
+  if (values.list) {
+    for (const v of variants) for (const c of cells) console.log(`${v.name}\t${c.id}\t${c.base}\t${c.kconfig.join(" ")}`);
+    return 0;
+  }
+  const results = await runMatrix(matrix, {
+    outDir: values.out,
+    cells,
+    variants,
+    ...(jobs ? { jobs } : {}),
+    ...(values.runtime ? { runtime: values.runtime } : {}),
+    onEvent: (e) => {
+      if (e.kind === "progress") console.error(pc.dim(e.line));
+      else if (e.kind === "start") console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
+      else if (e.kind === "step") console.error(pc.dim(`  ${e.step}: ${e.command}`));
+      else {
+        const r = e.result;
+        const first = r.diagnostics.find((d) => d.severity === "error");
+        console.error(`  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${relative(Deno.cwd(), r.log)})`);
+      }
+    },
+  });
+  console.log(formatSummary(results));
+  console.log(`results: ${relative(Deno.cwd(), join(values.out, "results.json"))}`);
+  return 0;
+}

@@ -1,0 +1,90 @@
+/**
+ * Drive a whole matrix: tree → variant worktrees → one real build per cell x variant →
+ * `results.json`. Failures of a build are results; only bad input or a broken machine throws.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
+import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
+import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
+import { buildCell, cellSlug } from "./build_cell.ts";
+import type { CellResult, Results } from "./result.ts";
+import { loadRuntime } from "./runtime.ts";
+
+/** Progress events of a run, for the terminal or a test. */
+export type RunEvent =
+  | { kind: "progress"; line: string }
+  | { kind: "start"; index: number; total: number; cell: string; variant: string }
+  | { kind: "step"; cell: string; variant: string; step: string; command: string }
+  | { kind: "done"; index: number; total: number; result: CellResult };
+
+/** Options for {@linkcode runMatrix}. */
+export interface RunMatrixOptions {
+  /** Output directory for results.json, logs and configs (default `out`). */
+  outDir?: string;
+  /** Cells to build (default: all of the matrix). */
+  cells?: Cell[];
+  /** Variants to build (default: all of the matrix). */
+  variants?: Variant[];
+  /** `make -j` (default: the matrix's `jobs`, else the number of CPUs). */
+  jobs?: number;
+  /** Runtime name, overriding the matrix's. */
+  runtime?: string;
+  /** Called for each event. */
+  onEvent?: (event: RunEvent) => void;
+}
+
+/**
+ * Build every selected cell x variant for real and write `<outDir>/results.json` after each
+ * build, so an interrupted run keeps what it finished.
+ */
+export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}): Promise<Results> {
+  const emit = options.onEvent ?? (() => {});
+  const progress = (line: string) => emit({ kind: "progress", line });
+  const outDir = resolve(options.outDir ?? "out");
+  const cells = options.cells ?? matrix.cells;
+  const variants = options.variants ?? matrix.variants;
+  const runtime = loadRuntime(options.runtime ?? matrix.runtime);
+
+  const tree: KernelTree = await ensureTree(matrix.tree, { onProgress: progress });
+  progress(`tree: ${tree.source} = Linux ${tree.version} at ${tree.commit.slice(0, 12)}`);
+  // Prepare every variant before the first build: a patch that does not apply is bad input
+  // and stops the run before hours of building.
+  const trees: VariantTree[] = [];
+  for (const v of variants) trees.push(await prepareVariant(tree, v, { onProgress: progress, displayBase: join(matrix.file, "..") }));
+
+  const results: Results = {
+    version: 1,
+    matrix: matrix.file,
+    started: new Date().toISOString(),
+    results: [],
+  };
+  await Deno.mkdir(outDir, { recursive: true });
+  const total = cells.length * trees.length;
+  let index = 0;
+  for (const vt of trees) {
+    for (const cell of cells) {
+      index++;
+      emit({ kind: "start", index, total, cell: cell.id, variant: vt.name });
+      const result = await buildCell(cell, vt, {
+        runtime,
+        outDir: join(outDir, vt.name, cellSlug(cell.id)),
+        targets: matrix.targets,
+        jobs: options.jobs ?? matrix.jobs ?? navigator.hardwareConcurrency,
+        onStep: (step, command) => emit({ kind: "step", cell: cell.id, variant: vt.name, step, command }),
+      });
+      results.results.push(result);
+      await writeResults(join(outDir, "results.json"), results);
+      emit({ kind: "done", index, total, result });
+    }
+  }
+  return results;
+}
+
+/** Write results atomically: a reader never sees half a file. */
+export async function writeResults(path: string, results: Results): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(results, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+}

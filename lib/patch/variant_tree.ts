@@ -1,0 +1,102 @@
+/**
+ * The patch stage: give each variant its own git worktree of the pristine tree with the
+ * variant's patches applied (`git apply`) and committed. The pristine tree is never modified;
+ * a worktree is keyed by the base commit and the patches' bytes, and reused while they match.
+ *
+ * @module
+ */
+import { $ } from "zx";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { gitEnv, type KernelTree } from "../tree/kernel_tree.ts";
+import { cacheDir } from "../tree/cache_dir.ts";
+
+/** A variant ready to build. */
+export interface VariantTree {
+  /** Variant name. */
+  name: string;
+  /** Cache key: hash of the base commit and the patches. */
+  key: string;
+  /** The variant's directory in the cache; `src` is the worktree, `build/` holds O= dirs. */
+  root: string;
+  /** Absolute path of the patched source (a git worktree). */
+  src: string;
+  /** Commit of the patched source (equals the base commit when there are no patches). */
+  commit: string;
+}
+
+/** Options for {@linkcode prepareVariant}. */
+export interface PrepareVariantOptions {
+  /** Cache directory; defaults to {@linkcode cacheDir}. */
+  cache?: string;
+  /** Called with a line of progress for each slow step. */
+  onProgress?: (line: string) => void;
+  /** Directory patch names are shown relative to in errors; defaults to the cwd. */
+  displayBase?: string;
+}
+
+/**
+ * Make (or reuse) the worktree for a variant: `patches` applied in order onto `tree.commit`.
+ * A patch that does not apply throws `Cannot apply patch '<file>' …: <file>:<line>: <reason>`.
+ */
+export async function prepareVariant(
+  tree: KernelTree,
+  variant: { name: string; patches: readonly string[] },
+  options: PrepareVariantOptions = {},
+): Promise<VariantTree> {
+  const log = options.onProgress ?? (() => {});
+  const hash = createHash("sha256").update(tree.commit);
+  for (const p of variant.patches) hash.update("\0").update(await Deno.readFile(p));
+  const key = hash.digest("hex").slice(0, 16);
+  const root = join(options.cache ?? cacheDir(), "variants", key);
+  const src = join(root, "src");
+  const ready = join(root, "ready.json");
+  if (existsSync(ready) && existsSync(join(src, "Makefile"))) {
+    const { commit } = JSON.parse(await Deno.readTextFile(ready)) as { commit: string };
+    return { name: variant.name, key, root, src, commit };
+  }
+  // A half-made worktree from an interrupted run: drop it and start again.
+  await $({ quiet: true, nothrow: true })`git -C ${tree.dir} worktree remove --force ${src}`;
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+  await $({ quiet: true })`git -C ${tree.dir} worktree prune`;
+  await Deno.mkdir(root, { recursive: true });
+  log(`patch: checking out variant '${variant.name}' (${key})`);
+  await $({ quiet: true })`git -C ${tree.dir} worktree add --detach ${src} ${tree.commit}`;
+  const git = $({ quiet: true, nothrow: true, cwd: src, env: gitEnv() });
+  for (const patch of variant.patches) {
+    const shown = relative(options.displayBase ?? Deno.cwd(), patch);
+    log(`patch: applying ${shown}`);
+    const r = await git`git apply --index --whitespace=nowarn ${patch}`;
+    if (r.exitCode !== 0) {
+      throw new Error(
+        `Cannot apply patch '${shown}' to variant '${variant.name}': ${applyFailure(r.stderr)}`,
+      );
+    }
+    const msg = await subjectOf(patch);
+    const c = await git`git commit -q --no-verify -m ${msg}`;
+    if (c.exitCode !== 0) {
+      throw new Error(`Cannot apply patch '${shown}' to variant '${variant.name}': it changes nothing`);
+    }
+  }
+  const commit = (await git`git rev-parse HEAD`).stdout.trim();
+  await Deno.writeTextFile(
+    ready,
+    JSON.stringify({ variant: variant.name, base: tree.commit, commit, patches: variant.patches }),
+  );
+  return { name: variant.name, key, root, src, commit };
+}
+
+/** The useful part of git apply's complaint: `file:line: reason` on one line. */
+function applyFailure(stderr: string): string {
+  const lines = stderr.split("\n").map((l) => l.replace(/^error: /, "").trim()).filter(Boolean);
+  const at = lines.find((l) => l.startsWith("patch failed: "))?.slice("patch failed: ".length);
+  const why = lines.find((l) => !l.startsWith("patch failed: ")) ?? lines[0] ?? "git apply failed";
+  return at ? `${at}: ${why}; rebase the patch onto this tree` : why;
+}
+
+async function subjectOf(patch: string): Promise<string> {
+  const text = await Deno.readTextFile(patch);
+  const subject = text.match(/^Subject: (?:\[[^\]]*\] )?(.*)$/m)?.[1];
+  return subject ?? basename(patch);
+}

@@ -1,0 +1,80 @@
+/**
+ * kmatrix: a build-matrix orchestrator for Linux kernel cross-builds.
+ *
+ * As a library, the stages in data-flow order: matrix → tree → patch → build (diagnose inside)
+ * → compare → report. As a CLI (`deno run -A mod.ts <command>`), see {@linkcode main}.
+ *
+ * @example
+ * ```ts
+ * import { loadMatrix, runMatrix, formatSummary } from "./mod.ts";
+ * const matrix = await loadMatrix("matrix.yaml");
+ * console.log(formatSummary(await runMatrix(matrix)));
+ * ```
+ *
+ * @module
+ */
+import process from "node:process";
+
+export { loadMatrix, parseMatrix, selectCells, selectVariants } from "./lib/matrix/load_matrix.ts";
+export type { Cell, Matrix, Variant } from "./lib/matrix/load_matrix.ts";
+export { LocatedError } from "./lib/matrix/located_error.ts";
+export { ensureTree } from "./lib/tree/kernel_tree.ts";
+export type { KernelTree } from "./lib/tree/kernel_tree.ts";
+export { prepareVariant } from "./lib/patch/variant_tree.ts";
+export type { VariantTree } from "./lib/patch/variant_tree.ts";
+export { buildCell } from "./lib/build/build_cell.ts";
+export { runMatrix } from "./lib/build/run_matrix.ts";
+export type { CellResult, Results } from "./lib/build/result.ts";
+export { loadRuntime } from "./lib/build/runtime.ts";
+export type { Invocation, Mount, Runtime } from "./lib/build/runtime.ts";
+export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
+export { formatSummary } from "./lib/report/summary.ts";
+
+const COMMANDS: Record<string, { about: string; load: () => Promise<(args: string[]) => Promise<number>> }> = {
+  matrix: {
+    about: "build the matrix for real and write results.json",
+    load: async () => (await import("./lib/build/cli.ts")).matrixCommand,
+  },
+};
+
+const USAGE = `Usage: deno run -A mod.ts <command> [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.about}`).join("\n")}
+
+Run a command with --help for its options.`;
+
+/**
+ * Run the CLI with `args` and return the exit code: 0 done, 1 failure of the tool, 2 bad
+ * input (one line on stderr saying where and what to do).
+ */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`Cannot run command '${name}': unknown; commands are ${Object.keys(COMMANDS).join(", ")}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    // parseArgs' own errors (unknown option, missing value) are bad input too.
+    console.error(err.message.split("\n")[0]);
+    return err.code?.startsWith("ERR_PARSE_ARGS") || isInputError(err) ? 2 : 1;
+  }
+}
+
+function isInputError(e: Error): boolean {
+  return e.name === "LocatedError" || e.message.startsWith("Cannot ");
+}
+
+if (import.meta.main) {
+  // zx runs commands through a shell on purpose; Node's warning about it is noise here.
+  process.noDeprecation = true;
+  Deno.exit(await main(Deno.args));
+}
