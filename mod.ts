@@ -30,7 +30,10 @@ export type { Invocation, Mount, Runtime } from "./lib/build/runtime.ts";
 export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
 export { formatSummary } from "./lib/report/summary.ts";
 
-const COMMANDS: Record<string, { about: string; load: () => Promise<(args: string[]) => Promise<number>> }> = {
+const COMMANDS: Record<
+  string,
+  { about: string; load: () => Promise<(args: string[]) => Promise<number>> }
+> = {
   matrix: {
     about: "build the matrix for real and write results.json",
     load: async () => (await import("./lib/build/cli.ts")).matrixCommand,
@@ -56,7 +59,9 @@ export async function main(args: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`Cannot run command '${name}': unknown; commands are ${Object.keys(COMMANDS).join(", ")}`);
+    console.error(
+      `Cannot run command '${name}': unknown; commands are ${Object.keys(COMMANDS).join(", ")}`,
+    );
     return 2;
   }
   try {

@@ -30,7 +30,12 @@ export function assertThrows(
     fn();
   } catch (e) {
     if (type) assert.ok(e instanceof type, `expected ${type.name}, got ${e}`);
-    if (includes) assert.ok((e as Error).message.includes(includes), `"${(e as Error).message}" does not contain "${includes}"`);
+    if (includes) {
+      assert.ok(
+        (e as Error).message.includes(includes),
+        `"${(e as Error).message}" does not contain "${includes}"`,
+      );
+    }
     return e;
   }
   assert.fail("expected an exception");

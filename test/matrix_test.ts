@@ -79,7 +79,11 @@ Deno.test("matrix: include adds a cell with extra lines, exclude removes cells",
     "arm/gcc-12/v6+v7/xen-on",
     "arm/gcc-12/v7/xen-off",
   ]);
-  assertEquals(m.cells[2]!.kconfig, ["CONFIG_ARCH_MULTI_V7=y", "# CONFIG_XEN is not set", "CONFIG_SMP=y"]);
+  assertEquals(m.cells[2]!.kconfig, [
+    "CONFIG_ARCH_MULTI_V7=y",
+    "# CONFIG_XEN is not set",
+    "CONFIG_SMP=y",
+  ]);
 });
 
 Deno.test("matrix: the default matrix.yaml tells the seed's story", async () => {
@@ -88,14 +92,25 @@ Deno.test("matrix: the default matrix.yaml tells the seed's story", async () => 
   assertEquals(m.cells.map((c) => c.id), ["arm/gcc-12/v7/xen-on", "arm/gcc-12/v6+v7/xen-on"]);
   assertEquals(m.variants.map((v) => v.name), ["2012", "fix", "review"]);
   const v6v7 = m.cells[1]!.kconfig;
-  for (const line of ["CONFIG_ARCH_OMAP2=y", "CONFIG_ARCH_MULTI_V6=y", "CONFIG_XEN=y", "CONFIG_AEABI=y", "CONFIG_OF=y"]) {
+  for (
+    const line of [
+      "CONFIG_ARCH_OMAP2=y",
+      "CONFIG_ARCH_MULTI_V6=y",
+      "CONFIG_XEN=y",
+      "CONFIG_AEABI=y",
+      "CONFIG_OF=y",
+    ]
+  ) {
     assertEquals(v6v7.includes(line), true, line);
   }
 });
 
 Deno.test("matrix: bad YAML is located", () => {
   assertMatch(errorOf(matrix({ arch: "arch: [arm" })), /^matrix\.yaml:\d+:\d+: invalid YAML: /);
-  assertEquals(errorOf("arch: [arm]\narch: [arm]\n").startsWith("matrix.yaml:2:1: invalid YAML"), true);
+  assertEquals(
+    errorOf("arch: [arm]\narch: [arm]\n").startsWith("matrix.yaml:2:1: invalid YAML"),
+    true,
+  );
 });
 
 Deno.test("matrix: unknown key names the key and what is allowed", () => {
@@ -124,7 +139,10 @@ Deno.test("matrix: a Kconfig line of the wrong shape is located at the line", ()
 
 Deno.test("matrix: empty axis", () => {
   const msg = errorOf(matrix({ axes: "axes:\n  cpu: {}" }));
-  assertEquals(msg, "matrix.yaml:6:8: axes.cpu: axis has no values; give at least one value or remove the axis");
+  assertEquals(
+    msg,
+    "matrix.yaml:6:8: axes.cpu: axis has no values; give at least one value or remove the axis",
+  );
 });
 
 Deno.test("matrix: unknown base config", () => {
@@ -136,7 +154,8 @@ Deno.test("matrix: unknown base config", () => {
 
 Deno.test("matrix: missing patch file", () => {
   const msg = errorOf(matrix({
-    variants: "variants:\n  - name: x\n    patches:\n      - cross/patches/xen-2012-state.patch\n      - cross/patches/nope.patch",
+    variants:
+      "variants:\n  - name: x\n    patches:\n      - cross/patches/xen-2012-state.patch\n      - cross/patches/nope.patch",
   }));
   assertEquals(
     msg,
@@ -145,16 +164,34 @@ Deno.test("matrix: missing patch file", () => {
 });
 
 Deno.test("matrix: unknown arch, toolchain, runtime, axis value and variant names", () => {
-  assertMatch(errorOf(matrix({ arch: "arch: [arm, mips]" })), /^matrix\.yaml:3:13: arch\[1\]: unknown arch 'mips'; known: arm/);
-  assertMatch(errorOf(matrix({ toolchain: "toolchain: [clang-99]" })), /^matrix\.yaml:4:13: toolchain\[0\]: unknown toolchain 'clang-99'/);
-  assertMatch(errorOf(matrix({ tree: "runtime: dokker" })), /^matrix\.yaml:1:10: runtime: unknown runtime 'dokker'; known: bwrap, docker, host, podman/);
-  assertMatch(errorOf(matrix({ extra: "exclude:\n  - {cpu: v5}" })), /^matrix\.yaml:\d+:\d+: exclude\[0\]\.cpu: axis 'cpu' has no value 'v5'; values are v7, v6\+v7/);
-  assertMatch(errorOf(matrix({ extra: "exclude:\n  - {cpux: v7}" })), /exclude\[0\]\.cpux: unknown axis 'cpux'/);
+  assertMatch(
+    errorOf(matrix({ arch: "arch: [arm, mips]" })),
+    /^matrix\.yaml:3:13: arch\[1\]: unknown arch 'mips'; known: arm/,
+  );
+  assertMatch(
+    errorOf(matrix({ toolchain: "toolchain: [clang-99]" })),
+    /^matrix\.yaml:4:13: toolchain\[0\]: unknown toolchain 'clang-99'/,
+  );
+  assertMatch(
+    errorOf(matrix({ tree: "runtime: dokker" })),
+    /^matrix\.yaml:1:10: runtime: unknown runtime 'dokker'; known: bwrap, docker, host, podman/,
+  );
+  assertMatch(
+    errorOf(matrix({ extra: "exclude:\n  - {cpu: v5}" })),
+    /^matrix\.yaml:\d+:\d+: exclude\[0\]\.cpu: axis 'cpu' has no value 'v5'; values are v7, v6\+v7/,
+  );
+  assertMatch(
+    errorOf(matrix({ extra: "exclude:\n  - {cpux: v7}" })),
+    /exclude\[0\]\.cpux: unknown axis 'cpux'/,
+  );
   assertMatch(
     errorOf(matrix({ variants: "variants:\n  - name: fix\n    extends: nope" })),
     /^matrix\.yaml:14:14: variants\[0\]\.extends: no earlier variant is named 'nope'/,
   );
-  assertMatch(errorOf(matrix({ variants: "variants: []" })), /^matrix\.yaml:12:\d+: variants: must list at least one variant/);
+  assertMatch(
+    errorOf(matrix({ variants: "variants: []" })),
+    /^matrix\.yaml:12:\d+: variants: must list at least one variant/,
+  );
 });
 
 Deno.test("matrix: --cells globs and --variants select, and say what exists when nothing matches", () => {
@@ -164,7 +201,15 @@ Deno.test("matrix: --cells globs and --variants select, and say what exists when
     "arm/gcc-12/v6+v7/xen-off",
   ]);
   assertEquals(selectCells(m.cells, "*/*/v7/xen-on,*/*/*/xen-off").length, 3);
-  assertThrows(() => selectCells(m.cells, "x86/*"), Error, "Cannot select cells 'x86/*': no cell matches; cells are arm/gcc-12/v7/xen-on");
+  assertThrows(
+    () => selectCells(m.cells, "x86/*"),
+    Error,
+    "Cannot select cells 'x86/*': no cell matches; cells are arm/gcc-12/v7/xen-on",
+  );
   assertEquals(selectVariants(m.variants, "fix").map((v) => v.name), ["fix"]);
-  assertThrows(() => selectVariants(m.variants, "fox"), Error, "Cannot select variant 'fox': no such variant; variants are 2012, fix");
+  assertThrows(
+    () => selectVariants(m.variants, "fox"),
+    Error,
+    "Cannot select variant 'fox': no such variant; variants are 2012, fix",
+  );
 });

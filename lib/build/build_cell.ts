@@ -65,7 +65,8 @@ export async function buildCell(
   const configPath = join(out, "config");
 
   const cache = cacheDir();
-  const ccache = options.ccache ?? (await $({ quiet: true, nothrow: true })`command -v ccache`).exitCode === 0;
+  const ccache = options.ccache ??
+    (await $({ quiet: true, nothrow: true })`command -v ccache`).exitCode === 0;
   const cc = `${cell.crossCompile}gcc`;
   const makeVars = [
     `ARCH=${cell.arch.kernel_arch}`,
@@ -104,8 +105,19 @@ export async function buildCell(
     if (cell.kconfig.length > 0) {
       plan.push({
         name: "merge",
-        argv: [join(variant.src, "scripts/kconfig/merge_config.sh"), "-m", "-O", obj, join(obj, ".config"), fragment],
-        env: { ARCH: cell.arch.kernel_arch, SRCARCH: cell.arch.srcarch, CROSS_COMPILE: cell.crossCompile },
+        argv: [
+          join(variant.src, "scripts/kconfig/merge_config.sh"),
+          "-m",
+          "-O",
+          obj,
+          join(obj, ".config"),
+          fragment,
+        ],
+        env: {
+          ARCH: cell.arch.kernel_arch,
+          SRCARCH: cell.arch.srcarch,
+          CROSS_COMPILE: cell.crossCompile,
+        },
       });
       plan.push({ name: "olddefconfig", argv: [...make, "olddefconfig"] });
     }
@@ -160,7 +172,11 @@ export async function buildCell(
     dropped = droppedLines(cell.kconfig, await Deno.readTextFile(configPath));
   }
   const ok = steps.length === plan.length && steps.every((s) => s.exit_code === 0);
-  const status = ok ? "pass" : killed || classifyLog(log, diagnostics) === "infra" ? "infra" : "fail";
+  const status = ok
+    ? "pass"
+    : killed || classifyLog(log, diagnostics) === "infra"
+    ? "infra"
+    : "fail";
   return {
     cell: cell.id,
     variant: variant.name,

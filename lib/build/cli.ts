@@ -35,18 +35,26 @@ export async function matrixCommand(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length > 1) throw new Error(`Cannot run matrix '${positionals[1]}': give one matrix file`);
+  if (positionals.length > 1) {
+    throw new Error(`Cannot run matrix '${positionals[1]}': give one matrix file`);
+  }
   const file = positionals[0] ?? "matrix.yaml";
   let jobs: number | undefined;
   if (values.jobs !== undefined) {
     jobs = Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
+    if (!Number.isInteger(jobs) || jobs < 1) {
+      throw new Error(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
+    }
   }
   const matrix = await loadMatrix(file);
   const cells = values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells;
-  const variants = values.variants ? selectVariants(matrix.variants, values.variants) : matrix.variants;
+  const variants = values.variants
+    ? selectVariants(matrix.variants, values.variants)
+    : matrix.variants;
   if (values.list) {
-    for (const v of variants) for (const c of cells) console.log(`${v.name}\t${c.id}\t${c.base}\t${c.kconfig.join(" ")}`);
+    for (const v of variants) {
+      for (const c of cells) console.log(`${v.name}\t${c.id}\t${c.base}\t${c.kconfig.join(" ")}`);
+    }
     return 0;
   }
   const results = await runMatrix(matrix, {
@@ -57,12 +65,17 @@ export async function matrixCommand(args: string[]): Promise<number> {
     ...(values.runtime ? { runtime: values.runtime } : {}),
     onEvent: (e) => {
       if (e.kind === "progress") console.error(pc.dim(e.line));
-      else if (e.kind === "start") console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
-      else if (e.kind === "step") console.error(pc.dim(`  ${e.step}: ${e.command}`));
+      else if (e.kind === "start") {
+        console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
+      } else if (e.kind === "step") console.error(pc.dim(`  ${e.step}: ${e.command}`));
       else {
         const r = e.result;
         const first = r.diagnostics.find((d) => d.severity === "error");
-        console.error(`  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${relative(Deno.cwd(), r.log)})`);
+        console.error(
+          `  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${
+            relative(Deno.cwd(), r.log)
+          })`,
+        );
       }
     },
   });

@@ -52,7 +52,11 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
   // Prepare every variant before the first build: a patch that does not apply is bad input
   // and stops the run before hours of building.
   const trees: VariantTree[] = [];
-  for (const v of variants) trees.push(await prepareVariant(tree, v, { onProgress: progress, displayBase: join(matrix.file, "..") }));
+  for (const v of variants) {
+    trees.push(
+      await prepareVariant(tree, v, { onProgress: progress, displayBase: join(matrix.file, "..") }),
+    );
+  }
 
   const results: Results = {
     version: 1,
@@ -72,7 +76,8 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
         outDir: join(outDir, vt.name, cellSlug(cell.id)),
         targets: matrix.targets,
         jobs: options.jobs ?? matrix.jobs ?? navigator.hardwareConcurrency,
-        onStep: (step, command) => emit({ kind: "step", cell: cell.id, variant: vt.name, step, command }),
+        onStep: (step, command) =>
+          emit({ kind: "step", cell: cell.id, variant: vt.name, step, command }),
       });
       results.results.push(result);
       await writeResults(join(outDir, "results.json"), results);

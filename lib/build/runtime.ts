@@ -58,7 +58,11 @@ export function runtimeFromSpec(spec: RuntimeSpec): Runtime {
 
 function need(spec: RuntimeSpec, field: "program" | "image" | "rootfs"): string {
   const v = spec[field];
-  if (!v) throw new Error(`Cannot use runtime '${spec.name}': cross/runtimes/${spec.name}.yaml has no '${field}'`);
+  if (!v) {
+    throw new Error(
+      `Cannot use runtime '${spec.name}': cross/runtimes/${spec.name}.yaml has no '${field}'`,
+    );
+  }
   return v;
 }
 
@@ -70,7 +74,16 @@ export function bwrapRootfs(spec: RuntimeSpec): string {
 
 function bwrapArgv(spec: RuntimeSpec, inv: Invocation): string[] {
   const rootfs = bwrapRootfs(spec);
-  const argv = [need(spec, "program"), "--ro-bind", rootfs, "/", "--dev", "/dev", "--proc", "/proc"];
+  const argv = [
+    need(spec, "program"),
+    "--ro-bind",
+    rootfs,
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+  ];
   argv.push("--tmpfs", "/tmp", "--die-with-parent", "--unshare-pid", "--unshare-ipc");
   if (!spec.network) argv.push("--unshare-net");
   for (const m of inv.mounts) argv.push(m.writable ? "--bind" : "--ro-bind", m.path, m.path);
@@ -84,7 +97,9 @@ function bwrapArgv(spec: RuntimeSpec, inv: Invocation): string[] {
 function ociArgv(spec: RuntimeSpec, inv: Invocation): string[] {
   const argv = [need(spec, "program"), "run", "--rm", "--init"];
   if (!spec.network) argv.push("--network", "none");
-  for (const m of inv.mounts) argv.push("--volume", `${m.path}:${m.path}:${m.writable ? "rw" : "ro"}`);
+  for (const m of inv.mounts) {
+    argv.push("--volume", `${m.path}:${m.path}:${m.writable ? "rw" : "ro"}`);
+  }
   argv.push("--workdir", inv.cwd);
   for (const [k, v] of Object.entries(inv.env)) argv.push("--env", `${k}=${v}`);
   return [...argv, need(spec, "image"), ...inv.argv];

@@ -15,7 +15,8 @@ import { errorAt, type SourceDoc } from "./located_error.ts";
 import { strict } from "./schema_util.ts";
 import { parseYaml, validate } from "./yaml_source.ts";
 
-const FRAGMENT_LINE = /^(CONFIG_[A-Za-z0-9_]+=(y|m|n|-?\d+|0x[0-9a-fA-F]+|"([^"\\]|\\.)*")|# CONFIG_[A-Za-z0-9_]+ is not set)$/;
+const FRAGMENT_LINE =
+  /^(CONFIG_[A-Za-z0-9_]+=(y|m|n|-?\d+|0x[0-9a-fA-F]+|"([^"\\]|\\.)*")|# CONFIG_[A-Za-z0-9_]+ is not set)$/;
 const BASES = ["allnoconfig", "allyesconfig", "allmodconfig", "alldefconfig", "defconfig"];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9+_.-]*$/;
 
@@ -168,19 +169,35 @@ export function parseMatrix(text: string, where: { file: string; displayName?: s
   const arches = spec.arch.map((a, i) => {
     const arch = loadArch(a);
     if (!arch) {
-      throw errorAt(src, ["arch", i], `unknown arch '${a}'; known: ${crossNames("arches").join(", ")} (cross/arches/)`);
+      throw errorAt(
+        src,
+        ["arch", i],
+        `unknown arch '${a}'; known: ${crossNames("arches").join(", ")} (cross/arches/)`,
+      );
     }
     return arch;
   });
   const toolchains = spec.toolchain.map((t, i) => {
     const tc = loadToolchain(t);
     if (!tc) {
-      throw errorAt(src, ["toolchain", i], `unknown toolchain '${t}'; known: ${crossNames("toolchains").join(", ")} (cross/toolchains/)`);
+      throw errorAt(
+        src,
+        ["toolchain", i],
+        `unknown toolchain '${t}'; known: ${
+          crossNames("toolchains").join(", ")
+        } (cross/toolchains/)`,
+      );
     }
     return tc;
   });
   if (!crossNames("runtimes").includes(spec.runtime)) {
-    throw errorAt(src, ["runtime"], `unknown runtime '${spec.runtime}'; known: ${crossNames("runtimes").join(", ")} (cross/runtimes/)`);
+    throw errorAt(
+      src,
+      ["runtime"],
+      `unknown runtime '${spec.runtime}'; known: ${
+        crossNames("runtimes").join(", ")
+      } (cross/runtimes/)`,
+    );
   }
   const cells = expandCells(src, spec, arches, toolchains);
   const variants = resolveVariants(src, spec, dir);
@@ -200,7 +217,12 @@ export function parseMatrix(text: string, where: { file: string; displayName?: s
   };
 }
 
-function expandCells(src: SourceDoc, spec: MatrixSpec, arches: Arch[], toolchains: Toolchain[]): Cell[] {
+function expandCells(
+  src: SourceDoc,
+  spec: MatrixSpec,
+  arches: Arch[],
+  toolchains: Toolchain[],
+): Cell[] {
   const axisNames = Object.keys(spec.axes);
   const dims: Record<string, string[]> = {
     arch: arches.map((a) => a.name),
@@ -213,10 +235,16 @@ function expandCells(src: SourceDoc, spec: MatrixSpec, arches: Arch[], toolchain
     for (const [k, v] of Object.entries(sel)) {
       if (k === "kconfig") continue;
       if (!dims[k]) {
-        throw errorAt(src, [...path, k], `unknown axis '${k}'; axes are ${order.join(", ")}`, { key: true });
+        throw errorAt(src, [...path, k], `unknown axis '${k}'; axes are ${order.join(", ")}`, {
+          key: true,
+        });
       }
       if (!dims[k]!.includes(v)) {
-        throw errorAt(src, [...path, k], `axis '${k}' has no value '${v}'; values are ${dims[k]!.join(", ")}`);
+        throw errorAt(
+          src,
+          [...path, k],
+          `axis '${k}' has no value '${v}'; values are ${dims[k]!.join(", ")}`,
+        );
       }
     }
   };
@@ -236,7 +264,11 @@ function expandCells(src: SourceDoc, spec: MatrixSpec, arches: Arch[], toolchain
     const toolchain = toolchains.find((t) => t.name === combo.toolchain)!;
     const crossCompile = toolchain.cross_compile[arch.kernel_arch];
     if (crossCompile === undefined) {
-      throw errorAt(src, path, `toolchain '${toolchain.name}' has no cross compiler for arch '${arch.name}'; add one to cross/toolchains/${toolchain.name}.yaml or exclude the pair`);
+      throw errorAt(
+        src,
+        path,
+        `toolchain '${toolchain.name}' has no cross compiler for arch '${arch.name}'; add one to cross/toolchains/${toolchain.name}.yaml or exclude the pair`,
+      );
     }
     let base = spec.base;
     const kconfig = [...spec.kconfig];
@@ -251,7 +283,11 @@ function expandCells(src: SourceDoc, spec: MatrixSpec, arches: Arch[], toolchain
     const id = order.map((d) => combo[d]).join("/");
     if (ids.has(id)) {
       const prev = extra.get(id) ?? [];
-      throw errorAt(src, path, `cell '${id}' is listed twice${prev.length ? "" : " (include repeats a product cell)"}`);
+      throw errorAt(
+        src,
+        path,
+        `cell '${id}' is listed twice${prev.length ? "" : " (include repeats a product cell)"}`,
+      );
     }
     ids.add(id);
     extra.set(id, more);
@@ -271,11 +307,17 @@ function expandCells(src: SourceDoc, spec: MatrixSpec, arches: Arch[], toolchain
     checkSelector(sel, ["include", i]);
     const missing = order.filter((d) => sel[d] === undefined);
     if (missing.length) {
-      throw errorAt(src, ["include", i], `include must name a value for every axis; missing ${missing.join(", ")}`);
+      throw errorAt(
+        src,
+        ["include", i],
+        `include must name a value for every axis; missing ${missing.join(", ")}`,
+      );
     }
     addCell(sel, more, ["include", i]);
   });
-  if (cells.length === 0) throw errorAt(src, ["exclude"], "every cell is excluded; nothing to build");
+  if (cells.length === 0) {
+    throw errorAt(src, ["exclude"], "every cell is excluded; nothing to build");
+  }
   return cells;
 }
 
@@ -289,14 +331,22 @@ function resolveVariants(src: SourceDoc, spec: MatrixSpec, dir: string): Variant
     if (v.extends !== undefined) {
       const parent = out.find((o) => o.name === v.extends);
       if (!parent) {
-        throw errorAt(src, ["variants", i, "extends"], `no earlier variant is named '${v.extends}'`);
+        throw errorAt(
+          src,
+          ["variants", i, "extends"],
+          `no earlier variant is named '${v.extends}'`,
+        );
       }
       inherited = parent.patches;
     }
     const patches = v.patches.map((p, j) => {
       const abs = resolve(dir, p);
       if (!existsSync(abs)) {
-        throw errorAt(src, ["variants", i, "patches", j], `patch file '${p}' does not exist (paths are relative to the matrix file)`);
+        throw errorAt(
+          src,
+          ["variants", i, "patches", j],
+          `patch file '${p}' does not exist (paths are relative to the matrix file)`,
+        );
       }
       return abs;
     });
@@ -314,7 +364,11 @@ export function selectCells(cells: Cell[], globs: string): Cell[] {
   const patterns = globs.split(",").map((g) => g.trim()).filter(Boolean);
   const picked = cells.filter((c) => patterns.some((p) => c.id === p || matchesGlob(c.id, p)));
   if (picked.length === 0) {
-    throw new Error(`Cannot select cells '${globs}': no cell matches; cells are ${cells.map((c) => c.id).join(", ")}`);
+    throw new Error(
+      `Cannot select cells '${globs}': no cell matches; cells are ${
+        cells.map((c) => c.id).join(", ")
+      }`,
+    );
   }
   return picked;
 }
@@ -324,7 +378,11 @@ export function selectVariants(variants: Variant[], names: string): Variant[] {
   return names.split(",").map((n) => n.trim()).filter(Boolean).map((n) => {
     const v = variants.find((x) => x.name === n);
     if (!v) {
-      throw new Error(`Cannot select variant '${n}': no such variant; variants are ${variants.map((x) => x.name).join(", ")}`);
+      throw new Error(
+        `Cannot select variant '${n}': no such variant; variants are ${
+          variants.map((x) => x.name).join(", ")
+        }`,
+      );
     }
     return v;
   });

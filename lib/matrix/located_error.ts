@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { LineCounter, type Document, isNode } from "yaml";
+import { type Document, isNode, LineCounter } from "yaml";
 
 /** An input error with its location; the CLI prints {@linkcode Error.message} and exits 2. */
 export class LocatedError extends Error {

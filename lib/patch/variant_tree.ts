@@ -56,30 +56,16 @@ export async function prepareVariant(
     const { commit } = JSON.parse(await Deno.readTextFile(ready)) as { commit: string };
     return { name: variant.name, key, root, src, commit };
   }
+  // Apply and commit the patches in a private index first: a patch that does not apply fails
+  // in a second, before 1.5 GB are checked out.
+  const commit = await commitPatches(tree, variant, options.displayBase ?? Deno.cwd(), log);
   // A half-made worktree from an interrupted run: drop it and start again.
   await $({ quiet: true, nothrow: true })`git -C ${tree.dir} worktree remove --force ${src}`;
   await Deno.remove(root, { recursive: true }).catch(() => {});
   await $({ quiet: true })`git -C ${tree.dir} worktree prune`;
   await Deno.mkdir(root, { recursive: true });
   log(`patch: checking out variant '${variant.name}' (${key})`);
-  await $({ quiet: true })`git -C ${tree.dir} worktree add --detach ${src} ${tree.commit}`;
-  const git = $({ quiet: true, nothrow: true, cwd: src, env: gitEnv() });
-  for (const patch of variant.patches) {
-    const shown = relative(options.displayBase ?? Deno.cwd(), patch);
-    log(`patch: applying ${shown}`);
-    const r = await git`git apply --index --whitespace=nowarn ${patch}`;
-    if (r.exitCode !== 0) {
-      throw new Error(
-        `Cannot apply patch '${shown}' to variant '${variant.name}': ${applyFailure(r.stderr)}`,
-      );
-    }
-    const msg = await subjectOf(patch);
-    const c = await git`git commit -q --no-verify -m ${msg}`;
-    if (c.exitCode !== 0) {
-      throw new Error(`Cannot apply patch '${shown}' to variant '${variant.name}': it changes nothing`);
-    }
-  }
-  const commit = (await git`git rev-parse HEAD`).stdout.trim();
+  await $({ quiet: true })`git -C ${tree.dir} worktree add --detach ${src} ${commit}`;
   await Deno.writeTextFile(
     ready,
     JSON.stringify({ variant: variant.name, base: tree.commit, commit, patches: variant.patches }),
@@ -87,11 +73,53 @@ export async function prepareVariant(
   return { name: variant.name, key, root, src, commit };
 }
 
+async function commitPatches(
+  tree: KernelTree,
+  variant: { name: string; patches: readonly string[] },
+  displayBase: string,
+  log: (line: string) => void,
+): Promise<string> {
+  const index = await Deno.makeTempFile({ prefix: "kmatrix-index-" });
+  try {
+    const git = $({
+      quiet: true,
+      nothrow: true,
+      cwd: tree.dir,
+      env: { ...gitEnv(), GIT_INDEX_FILE: index },
+    });
+    await git`git read-tree ${tree.commit}`;
+    let parent = tree.commit;
+    for (const patch of variant.patches) {
+      const shown = relative(displayBase, patch);
+      log(`patch: applying ${shown}`);
+      const r = await git`git apply --cached --whitespace=nowarn ${patch}`;
+      if (r.exitCode !== 0) {
+        throw new Error(
+          `Cannot apply patch '${shown}' to variant '${variant.name}': ${applyFailure(r.stderr)}`,
+        );
+      }
+      const treeId = (await git`git write-tree`).stdout.trim();
+      if (treeId === (await git`git rev-parse ${parent + "^{tree}"}`).stdout.trim()) {
+        throw new Error(
+          `Cannot apply patch '${shown}' to variant '${variant.name}': it changes nothing`,
+        );
+      }
+      parent = (await git`git commit-tree ${treeId} -p ${parent} -m ${await subjectOf(patch)}`)
+        .stdout.trim();
+    }
+    return parent;
+  } finally {
+    await Deno.remove(index).catch(() => {});
+  }
+}
+
 /** The useful part of git apply's complaint: `file:line: reason` on one line. */
 function applyFailure(stderr: string): string {
   const lines = stderr.split("\n").map((l) => l.replace(/^error: /, "").trim()).filter(Boolean);
   const at = lines.find((l) => l.startsWith("patch failed: "))?.slice("patch failed: ".length);
-  const why = lines.find((l) => !l.startsWith("patch failed: ")) ?? lines[0] ?? "git apply failed";
+  let why = lines.find((l) => !l.startsWith("patch failed: ")) ?? lines[0] ?? "git apply failed";
+  const file = at?.replace(/:\d+$/, "");
+  if (file && why.startsWith(`${file}: `)) why = why.slice(file.length + 2);
   return at ? `${at}: ${why}; rebase the patch onto this tree` : why;
 }
 

@@ -18,7 +18,11 @@ export interface FormatSummaryOptions {
 /** The status word, coloured when asked. */
 export function formatStatus(status: CellResult["status"], color: boolean): string {
   if (!color) return status;
-  return status === "pass" ? pc.green(status) : status === "fail" ? pc.red(status) : pc.yellow(status);
+  return status === "pass"
+    ? pc.green(status)
+    : status === "fail"
+    ? pc.red(status)
+    : pc.yellow(status);
 }
 
 /** One row per cell x variant: variant, cell, status, time, dropped lines, first errors. */

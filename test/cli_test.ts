@@ -1,0 +1,76 @@
+/**
+ * The CLI as a user meets it: bad input is one located line on stderr, exit 2, and nothing
+ * written.
+ */
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { assert, assertEquals } from "./_assert.ts";
+
+const MOD = join(import.meta.dirname!, "..", "mod.ts");
+
+async function run(args: string[], cwd: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MOD, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("cli: a broken matrix is one located line, exit 2, and out/ untouched", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(join(dir, "out"));
+  await Deno.writeTextFile(join(dir, "out", "results.json"), "previous");
+  await Deno.writeTextFile(
+    join(dir, "m.yaml"),
+    "arch: [arm]\ntoolchain: [gcc-12]\nvariants:\n  - name: a\n    patches: [gone.patch]\n",
+  );
+  const r = await run(["matrix", "m.yaml", "--out", "out"], dir);
+  assertEquals(r.code, 2);
+  assertEquals(
+    r.stderr,
+    "m.yaml:5:15: variants[0].patches[0]: patch file 'gone.patch' does not exist (paths are relative to the matrix file)\n",
+  );
+  assertEquals(await Deno.readTextFile(join(dir, "out", "results.json")), "previous");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: unknown command, unknown option, missing matrix file, bad --cells", async () => {
+  const dir = await Deno.makeTempDir();
+  const cases: [string[], RegExp][] = [
+    [["matrx"], /^Cannot run command 'matrx': unknown; commands are matrix/],
+    [["matrix", "--jobz", "2"], /^Unknown option '--jobz'/],
+    [["matrix", "nope.yaml"], /^Cannot read matrix 'nope\.yaml': No such file/],
+    [["matrix", "--jobs", "0"], /^Cannot use --jobs '0': give a whole number of at least 1/],
+    [
+      ["matrix", join(import.meta.dirname!, "..", "matrix.yaml"), "--cells", "x86/*"],
+      /^Cannot select cells 'x86\/\*': no cell matches; cells are arm\/gcc-12\/v7\/xen-on/,
+    ],
+  ];
+  for (const [args, re] of cases) {
+    const r = await run(args, dir);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+    assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  }
+  assertEquals(existsSync(join(dir, "out")), false);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: --list shows the default matrix's builds without building", async () => {
+  const r = await run(["matrix", "--list"], join(import.meta.dirname!, ".."));
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(
+    r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t").slice(0, 2).join(" ")),
+    [
+      "2012 arm/gcc-12/v7/xen-on",
+      "2012 arm/gcc-12/v6+v7/xen-on",
+      "fix arm/gcc-12/v7/xen-on",
+      "fix arm/gcc-12/v6+v7/xen-on",
+      "review arm/gcc-12/v7/xen-on",
+      "review arm/gcc-12/v6+v7/xen-on",
+    ],
+  );
+});
