@@ -28,6 +28,10 @@ export type { CellResult, Results } from "./lib/build/result.ts";
 export { loadRuntime } from "./lib/build/runtime.ts";
 export type { Invocation, Mount, Runtime } from "./lib/build/runtime.ts";
 export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
+export { classifyLog, parseLog } from "./lib/diagnose/parse_log.ts";
+export { compareResults, formatComparison } from "./lib/compare/compare_results.ts";
+export type { Comparison } from "./lib/compare/compare_results.ts";
+export { Kconfig, loadKconfig } from "./lib/kconfig/kconfig.ts";
 export { formatSummary } from "./lib/report/summary.ts";
 
 const COMMANDS: Record<
@@ -37,6 +41,18 @@ const COMMANDS: Record<
   matrix: {
     about: "build the matrix for real and write results.json",
     load: async () => (await import("./lib/build/cli.ts")).matrixCommand,
+  },
+  config: {
+    about: "compute a .config with the pure-TypeScript Kconfig engine; explain symbols",
+    load: async () => (await import("./lib/kconfig/cli.ts")).configCommand,
+  },
+  diagnose: {
+    about: "parse a build log into typed diagnostics",
+    load: async () => (await import("./lib/diagnose/cli.ts")).diagnoseCommand,
+  },
+  compare: {
+    about: "compare two results (or two variants of one): fixed, regressed, …",
+    load: async () => (await import("./lib/compare/cli.ts")).compareCommand,
   },
 };
 
@@ -80,6 +96,6 @@ function isInputError(e: Error): boolean {
 
 if (import.meta.main) {
   // zx runs commands through a shell on purpose; Node's warning about it is noise here.
-  process.noDeprecation = true;
+  (process as { noDeprecation?: boolean }).noDeprecation = true;
   Deno.exit(await main(Deno.args));
 }

@@ -11,10 +11,11 @@ import { formatSummary } from "../report/summary.ts";
 import { runMatrix } from "./run_matrix.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
-                      [--jobs N] [--runtime NAME] [--list]
+                      [--jobs N] [--runtime NAME] [--list] [--verbose]
 
 Build every cell x variant of MATRIX.yaml (default: matrix.yaml) for real and write
-DIR/results.json (default DIR: out). Exit 0 when every build ran, whatever its outcome.`;
+DIR/results.json (default DIR: out). Exit 0 when every build ran, whatever its outcome.
+--verbose prints each step's exact command (they are always in results.json and the logs).`;
 
 /** Run the `matrix` command with `args`; returns the exit code. */
 export async function matrixCommand(args: string[]): Promise<number> {
@@ -28,6 +29,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
       jobs: { type: "string" },
       runtime: { type: "string" },
       list: { type: "boolean", default: false },
+      verbose: { type: "boolean", short: "v", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });

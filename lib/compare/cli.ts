@@ -1,0 +1,108 @@
+/**
+ * The `compare` command: compare two results.json files, or two variants of one.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Results } from "../build/result.ts";
+import { compareResults, formatComparison } from "./compare_results.ts";
+
+const USAGE = `Usage: kmatrix compare BASE.json HEAD.json [--json] [--all]
+       kmatrix compare RESULTS.json --base-variant X --head-variant Y [--json] [--all]
+
+Compare builds cell by cell: fixed, regressed, still failing, still passing, infra. New
+diagnostics are prefixed by >>, gone ones by <<. Exit 0 when nothing regressed, 1 when a cell
+regressed, 2 on bad input.`;
+
+/** Run the `compare` command with `args`; returns the exit code. */
+export async function compareCommand(args: string[]): Promise<number> {
+  let values, positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        all: { type: "boolean", default: false },
+        "base-variant": { type: "string" },
+        "head-variant": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    console.error(`Cannot parse arguments '${args.join(" ")}': ${(e as Error).message}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const baseVariant = values["base-variant"];
+  const headVariant = values["head-variant"];
+  const oneFile = positionals.length === 1;
+  if (!(positionals.length === 2 || (oneFile && baseVariant && headVariant))) {
+    console.error(
+      `Cannot compare '${positionals.join(" ")}': give BASE.json HEAD.json, ` +
+        "or RESULTS.json with --base-variant and --head-variant",
+    );
+    return 2;
+  }
+  const loaded: Results[] = [];
+  for (const file of positionals) {
+    try {
+      loaded.push(await readResults(file));
+    } catch (e) {
+      console.error((e as Error).message);
+      return 2;
+    }
+  }
+  const base = loaded[0]!;
+  const head = loaded[1] ?? base;
+  const comparison = compareResults(base, head, {
+    ...(baseVariant ? { baseVariant } : {}),
+    ...(headVariant ? { headVariant } : {}),
+  });
+  const variants = [[baseVariant, base], [headVariant, head]] as const;
+  for (const [v, r] of variants) {
+    if (v && !r.results.some((x) => x.variant === v)) {
+      console.error(`Cannot compare variant '${v}': no record of it in '${positionals.at(-1)}'`);
+      return 2;
+    }
+  }
+  console.log(
+    values.json ? JSON.stringify(comparison, null, 2) : formatComparison(comparison, {
+      all: values.all,
+    }),
+  );
+  return comparison.counts.regressed > 0 ? 1 : 0;
+}
+
+async function readResults(file: string): Promise<Results> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new Error(`Cannot read results '${file}': ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot parse results '${file}': ${(e as Error).message}`);
+  }
+  const r = data as Partial<Results> | null;
+  if (!r || typeof r !== "object" || !Array.isArray(r.results)) {
+    throw new Error(`Cannot parse results '${file}': no "results" array`);
+  }
+  for (const [i, x] of r.results.entries()) {
+    if (
+      !x || typeof x.cell !== "string" || typeof x.variant !== "string" ||
+      !["pass", "fail", "infra"].includes(x.status) || !Array.isArray(x.diagnostics)
+    ) {
+      throw new Error(
+        `Cannot parse results '${file}': results[${i}] needs cell, variant, status and diagnostics`,
+      );
+    }
+  }
+  return r as Results;
+}

@@ -1,0 +1,154 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CellResult, Results } from "../lib/build/result.ts";
+import { classifyLog, parseLog } from "../lib/diagnose/parse_log.ts";
+import { compareResults, formatComparison } from "../lib/compare/compare_results.ts";
+import { compareCommand } from "../lib/compare/cli.ts";
+
+const dir = fileURLToPath(new URL("./fixtures/logs/", import.meta.url));
+
+/** A record as the build stage writes it, from a real fixture log. */
+function record(cell: string, variant: string, logName: string): CellResult {
+  const log = Deno.readTextFileSync(join(dir, logName));
+  const diagnostics = parseLog(log);
+  return {
+    cell,
+    variant,
+    arch: "arm",
+    toolchain: "gcc-12",
+    status: classifyLog(log, diagnostics),
+    duration_s: 0,
+    steps: [],
+    commands: [],
+    config: "",
+    log: join(dir, logName),
+    dropped: [],
+    diagnostics,
+  };
+}
+
+/** One results.json with two variants, `2012` (before the fix) and `fix`. */
+function results(): Results {
+  return {
+    version: 1,
+    matrix: "matrix.yaml",
+    started: "2026-11-25T01:00:00Z",
+    results: [
+      record("xen-v6v7", "2012", "seed_link.log"),
+      record("xen-v6v7", "fix", "fixed_variant.log"),
+      record("xen-drivers", "2012", "warnings_clean.log"),
+      record("xen-drivers", "fix", "compile_error.log"),
+      record("oom", "2012", "killed.log"),
+      record("oom", "fix", "fixed_variant.log"),
+      record("asm", "2012", "assembler_error.log"),
+      record("asm", "fix", "assembler_error.log"),
+      record("kconfig", "2012", "kconfig_unmet.log"),
+      record("kconfig", "fix", "kconfig_unmet.log"),
+    ],
+  };
+}
+
+Deno.test("compareResults() compares two variants of one results.json cell by cell", () => {
+  const r = results();
+  const c = compareResults(r, r, { baseVariant: "2012", headVariant: "fix" });
+  assert.deepEqual(c.cells.map((x) => [x.cell, x.verdict]), [
+    ["xen-v6v7", "fixed"],
+    ["xen-drivers", "regressed"],
+    ["oom", "infra"],
+    ["asm", "still-failing"],
+    ["kconfig", "still-passing"],
+  ]);
+  assert.deepEqual(c.counts, {
+    "fixed": 1,
+    "regressed": 1,
+    "still-failing": 1,
+    "still-passing": 1,
+    "infra": 1,
+    "unmatched": 0,
+  });
+  const fixed = c.cells[0]!;
+  assert.deepEqual(fixed.diagnostics.map((d) => [d.change, d.diagnostic.signature]), [
+    ["gone", "ld:undefined:__bad_cmpxchg@drivers/xen/grant-table.o"],
+    ["gone", "ld:undefined:__bad_xchg@drivers/xen/events/events_base.o"],
+    ["gone", "make:1:vmlinux"],
+  ]);
+  const regressed = c.cells[1]!;
+  assert.deepEqual(
+    regressed.diagnostics.filter((d) => d.change === "new").map((d) => d.diagnostic.kind),
+    ["compiler", "compiler", "make", "compiler"],
+  );
+  assert.ok(c.cells[3]!.diagnostics.every((d) => d.change === "kept"));
+});
+
+Deno.test("compareResults() matches by cell and variant when no variant is chosen", () => {
+  const r = results();
+  const c = compareResults(r, r);
+  assert.equal(c.cells.length, 10);
+  assert.equal(c.counts.fixed + c.counts.regressed, 0);
+});
+
+Deno.test("compareResults() never calls an infra cell fixed or regressed", () => {
+  const r = results();
+  const c = compareResults(r, r, { baseVariant: "fix", headVariant: "2012" });
+  assert.equal(c.cells.find((x) => x.cell === "oom")!.verdict, "infra");
+  assert.equal(c.cells.find((x) => x.cell === "xen-v6v7")!.verdict, "regressed");
+});
+
+Deno.test("formatComparison() marks new diagnostics with >> and keeps old ones", () => {
+  const r = results();
+  const text = formatComparison(compareResults(r, r, { baseVariant: "2012", headVariant: "fix" }));
+  const lines = text.split("\n");
+  assert.ok(lines.includes("xen-v6v7 [2012 -> fix]: fixed (fail -> pass)"));
+  assert.ok(
+    lines.includes("<< grant-table.c:(.text+0x4f8): undefined reference to `__bad_cmpxchg'"),
+  );
+  assert.ok(lines.includes("xen-drivers [2012 -> fix]: regressed (pass -> fail)"));
+  assert.ok(lines.some((l) => l.startsWith(">> ../linux/drivers/xen/features.c:42:21: error:")));
+  assert.ok(lines.includes("asm [2012 -> fix]: still failing (fail -> fail)"));
+  assert.ok(
+    lines.includes(
+      "   ../linux/arch/arm/lib/delay-loop.S:30: Error: invalid constant (12345678) after fixup",
+    ),
+  );
+  assert.ok(!lines.some((l) => l.startsWith("kconfig ")), "unchanged passing cells are hidden");
+  assert.equal(
+    lines.at(-1),
+    "5 cells: 1 fixed, 1 regressed, 1 still failing, 1 still passing, 1 infra",
+  );
+});
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const script = `import { compareCommand } from ${
+    JSON.stringify(new URL("../lib/compare/cli.ts", import.meta.url).href)
+  };
+Deno.exitCode = await compareCommand(${JSON.stringify(args)});`;
+  const o = await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+}
+
+Deno.test("compare command: variants of one file, two files, and bad input", async () => {
+  assert.equal(typeof compareCommand, "function");
+  const tmp = await Deno.makeTempDir();
+  try {
+    const file = join(tmp, "results.json");
+    await Deno.writeTextFile(file, JSON.stringify(results()));
+    const v = await run([file, "--base-variant", "2012", "--head-variant", "fix"]);
+    assert.equal(v.code, 1, v.err); // a cell regressed
+    assert.match(v.out, /xen-v6v7 \[2012 -> fix\]: fixed/);
+    const j = await run([file, file, "--json"]);
+    assert.equal(j.code, 0, j.err);
+    assert.equal(JSON.parse(j.out).cells.length, 10);
+    const missing = await run([join(tmp, "nope.json"), file]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /^Cannot read results '.*nope\.json': /);
+    await Deno.writeTextFile(join(tmp, "bad.json"), "{");
+    const bad = await run([join(tmp, "bad.json"), file]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^Cannot parse results '.*bad\.json': /);
+    assert.equal(bad.err.trim().split("\n").length, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
