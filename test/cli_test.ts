@@ -74,3 +74,19 @@ Deno.test("cli: --list shows the default matrix's builds without building", asyn
     ],
   );
 });
+
+Deno.test("cli: setup.sh refuses to run as a non-root user and says what to install", async () => {
+  const root = join(import.meta.dirname!, "..");
+  const out = await new Deno.Command("setpriv", {
+    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", join(root, "setup.sh")],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 2);
+  assert.match(
+    stderr,
+    /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: the Debian packages gcc-arm-linux-gnueabi make .* linux-source-6\.1 bubblewrap debootstrap .*then 'npm install -g deno@2\.9'/,
+  );
+  assertEquals(stderr.trimEnd().split("\n").length, 1);
+});
