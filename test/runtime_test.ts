@@ -46,12 +46,17 @@ Deno.test("runtime: docker and podman get one argv from the same description", (
 
 Deno.test("runtime: bwrap mounts the tree read-only and unshares the network", () => {
   const { argv } = loadRuntime("bwrap").wrap(INV);
-  assertEquals(argv.slice(0, 4), [
+  const rootfs = `${cacheDir()}/rootfs/bookworm-cross`;
+  assertEquals(argv.slice(0, 7), [
     "bwrap",
     "--ro-bind",
-    `${cacheDir()}/rootfs/bookworm-cross`,
-    "/",
+    `${rootfs}/usr`,
+    "/usr",
+    "--ro-bind",
+    `${rootfs}/etc`,
+    "/etc",
   ]);
+  assertEquals(argv.includes("/"), false, "the rootfs is not mounted whole: / stays bwrap's tmpfs");
   const joined = argv.join(" ");
   for (
     const part of [

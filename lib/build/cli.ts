@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import pc from "picocolors";
 import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
 import { formatSummary } from "../report/summary.ts";
+import { compareResults, formatComparison } from "../compare/compare_results.ts";
 import { runMatrix } from "./run_matrix.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
@@ -82,6 +83,20 @@ export async function matrixCommand(args: string[]): Promise<number> {
     },
   });
   console.log(formatSummary(results));
+  // Each candidate variant against the baseline: which cells the patch fixes or breaks.
+  const ran = new Set(results.results.map((r) => r.variant));
+  for (const v of variants) {
+    if (v.name === matrix.baseline || !ran.has(matrix.baseline)) continue;
+    const c = compareResults(results, results, {
+      baseVariant: matrix.baseline,
+      headVariant: v.name,
+    });
+    console.log(
+      `\n${pc.bold(`${v.name} vs ${matrix.baseline}`)}\n${
+        formatComparison(c, { errorsOnly: true })
+      }`,
+    );
+  }
   console.log(`results: ${relative(Deno.cwd(), join(values.out, "results.json"))}`);
   return 0;
 }

@@ -47,6 +47,7 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
   const variants = options.variants ?? matrix.variants;
   const runtime = loadRuntime(options.runtime ?? matrix.runtime);
 
+  await runtime.prepare(progress);
   const tree: KernelTree = await ensureTree(matrix.tree, { onProgress: progress });
   progress(`tree: ${tree.source} = Linux ${tree.version} at ${tree.commit.slice(0, 12)}`);
   // Prepare every variant before the first build: a patch that does not apply is bad input

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
+import { $ } from "zx";
 import { loadRuntimeSpec, type RuntimeSpec } from "../matrix/cross_data.ts";
-import { cacheDir } from "../tree/cache_dir.ts";
+import { bwrapRootfs, ensureRootfs } from "./rootfs.ts";
 
 /** A directory made visible inside the runtime at the same path. */
 export interface Mount {
@@ -35,6 +35,8 @@ export interface Runtime {
   readonly name: string;
   /** The argv that runs `inv` in this runtime; `env` is what the wrapper itself needs. */
   wrap(inv: Invocation): { argv: string[]; env: Record<string, string> };
+  /** Make the runtime ready (rootfs, image) before the first build; throws what to do. */
+  prepare(onProgress?: (line: string) => void): Promise<void>;
 }
 
 /** The runtime described by `cross/runtimes/<name>.yaml`. */
@@ -48,11 +50,38 @@ export function loadRuntime(name: string): Runtime {
 export function runtimeFromSpec(spec: RuntimeSpec): Runtime {
   switch (spec.kind) {
     case "host":
-      return { name: spec.name, wrap: (inv) => ({ argv: inv.argv, env: inv.env }) };
+      return {
+        name: spec.name,
+        wrap: (inv) => ({ argv: inv.argv, env: inv.env }),
+        prepare: () => Promise.resolve(),
+      };
     case "bwrap":
-      return { name: spec.name, wrap: (inv) => ({ argv: bwrapArgv(spec, inv), env: {} }) };
+      return {
+        name: spec.name,
+        wrap: (inv) => ({ argv: bwrapArgv(spec, inv), env: {} }),
+        prepare: async (onProgress) => {
+          await ensureRootfs(spec, onProgress ? { onProgress } : {});
+        },
+      };
     case "oci":
-      return { name: spec.name, wrap: (inv) => ({ argv: ociArgv(spec, inv), env: {} }) };
+      return {
+        name: spec.name,
+        wrap: (inv) => ({ argv: ociArgv(spec, inv), env: {} }),
+        prepare: () => checkImage(spec),
+      };
+  }
+}
+
+async function checkImage(spec: RuntimeSpec): Promise<void> {
+  const program = need(spec, "program");
+  const image = need(spec, "image");
+  const r = await $({ quiet: true, nothrow: true })`${program} image inspect ${image}`;
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `Cannot use runtime '${spec.name}': '${program} image inspect ${image}' failed (${
+        (r.stderr.trim().split("\n")[0] ?? "").replace(/^Error: /, "")
+      }); start the engine, then build the image with '${program} build -t ${image} -f cross/containers/Containerfile cross'`,
+    );
   }
 }
 
@@ -66,24 +95,16 @@ function need(spec: RuntimeSpec, field: "program" | "image" | "rootfs"): string 
   return v;
 }
 
-/** The rootfs directory of a bwrap runtime; a relative `rootfs` is under the cache. */
-export function bwrapRootfs(spec: RuntimeSpec): string {
-  const rootfs = need(spec, "rootfs");
-  return isAbsolute(rootfs) ? rootfs : resolve(cacheDir(), rootfs);
-}
-
 function bwrapArgv(spec: RuntimeSpec, inv: Invocation): string[] {
   const rootfs = bwrapRootfs(spec);
-  const argv = [
-    need(spec, "program"),
-    "--ro-bind",
-    rootfs,
-    "/",
-    "--dev",
-    "/dev",
-    "--proc",
-    "/proc",
-  ];
+  // bwrap's own root is an empty tmpfs: mount only the parts of the rootfs a build needs, so
+  // the build's directories can be mounted at their host paths, wherever those are.
+  const argv = [need(spec, "program")];
+  for (const dir of spec.binds) argv.push("--ro-bind", `${rootfs}/${dir}`, `/${dir}`);
+  for (const [link, target] of Object.entries(spec.symlinks)) {
+    argv.push("--symlink", target, `/${link}`);
+  }
+  argv.push("--dev", "/dev", "--proc", "/proc");
   argv.push("--tmpfs", "/tmp", "--die-with-parent", "--unshare-pid", "--unshare-ipc");
   if (!spec.network) argv.push("--unshare-net");
   for (const m of inv.mounts) argv.push(m.writable ? "--bind" : "--ro-bind", m.path, m.path);

@@ -34,6 +34,8 @@ const runtimeSchema = strict({
   program: z.string().optional(),
   image: z.string().optional(),
   rootfs: z.string().optional(),
+  binds: z.array(z.string()).default([]),
+  symlinks: z.record(z.string(), z.string()).default({}),
   network: z.boolean().default(false),
 });
 
