@@ -31,15 +31,24 @@ Deno.test({
 
     // What the sandbox allows, asked from inside it.
     const probe = runtime.wrap({
-      argv: ["sh", "-c", `touch ${vt.src}/kmatrix-probe; cat /proc/net/dev; cat /etc/debian_version`],
+      argv: [
+        "sh",
+        "-c",
+        `touch ${vt.src}/kmatrix-probe; cat /proc/net/dev; cat /etc/debian_version`,
+      ],
       cwd: "/",
       env: {},
       mounts: [{ path: vt.src, writable: false }],
     });
     const r = await $({ quiet: true, nothrow: true })`${probe.argv}`;
-    assert.match(r.stderr, new RegExp(`touch: cannot touch '${vt.src}/kmatrix-probe': Read-only file system`));
+    assert.match(
+      r.stderr,
+      new RegExp(`touch: cannot touch '${vt.src}/kmatrix-probe': Read-only file system`),
+    );
     assertEquals(existsSync(join(vt.src, "kmatrix-probe")), false);
-    const interfaces = r.stdout.split("\n").filter((l) => /^\s*\w+:/.test(l)).map((l) => l.trim().split(":")[0]);
+    const interfaces = r.stdout.split("\n").filter((l) => /^\s*\w+:/.test(l)).map((l) =>
+      l.trim().split(":")[0]
+    );
     assertEquals(interfaces, ["lo"]);
     assert.match(r.stdout, /^12\.\d+$/m);
 
@@ -56,7 +65,9 @@ Deno.test({
       assert.match(command, / --unshare-net /);
       assert.match(command, new RegExp(` --ro-bind ${vt.src} ${vt.src} `));
     }
-    assert.ok(existsSync(join(vt.root, "build", "arm_gcc-12_v7_xen-on", "drivers/xen/grant-table.o")));
+    assert.ok(
+      existsSync(join(vt.root, "build", "arm_gcc-12_v7_xen-on", "drivers/xen/grant-table.o")),
+    );
     assert.match(await Deno.readTextFile(result.config), /^CONFIG_XEN=y$/m);
     await Deno.remove(out, { recursive: true });
   },

@@ -4,19 +4,27 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import pc from "picocolors";
 import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+
+/** A path as short as it can be said: relative below the cwd, else absolute. */
+function shown(path: string): string {
+  const rel = relative(Deno.cwd(), path);
+  return rel.startsWith("..") ? resolve(path) : rel;
+}
 import { formatSummary } from "../report/summary.ts";
 import { compareResults, formatComparison } from "../compare/compare_results.ts";
 import { runMatrix } from "./run_matrix.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
-                      [--jobs N] [--runtime NAME] [--list] [--verbose]
+                      [--jobs N] [--runtime NAME] [--list] [--verbose] [--no-predict]
 
 Build every cell x variant of MATRIX.yaml (default: matrix.yaml) for real and write
 DIR/results.json (default DIR: out). Exit 0 when every build ran, whatever its outcome.
---verbose prints each step's exact command (they are always in results.json and the logs).`;
+Before each build the pure-TypeScript predictor says what it will do; after it, the prediction
+is confirmed or missed (--no-predict skips this). --verbose prints each step's exact command
+(they are always in results.json and the logs).`;
 
 /** Run the `matrix` command with `args`; returns the exit code. */
 export async function matrixCommand(args: string[]): Promise<number> {
@@ -31,6 +39,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
       runtime: { type: "string" },
       list: { type: "boolean", default: false },
       verbose: { type: "boolean", short: "v", default: false },
+      "no-predict": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -66,19 +75,45 @@ export async function matrixCommand(args: string[]): Promise<number> {
     variants,
     ...(jobs ? { jobs } : {}),
     ...(values.runtime ? { runtime: values.runtime } : {}),
+    predict: !values["no-predict"],
     onEvent: (e) => {
-      if (e.kind === "progress") console.error(pc.dim(e.line));
-      else if (e.kind === "start") {
-        console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
-      } else if (e.kind === "step") console.error(pc.dim(`  ${e.step}: ${e.command}`));
-      else {
-        const r = e.result;
-        const first = r.diagnostics.find((d) => d.severity === "error");
-        console.error(
-          `  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${
-            relative(Deno.cwd(), r.log)
-          })`,
-        );
+      switch (e.kind) {
+        case "progress":
+          console.error(pc.dim(e.line));
+          break;
+        case "start":
+          console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
+          break;
+        case "predict": {
+          const p = e.prediction;
+          console.error(
+            `  predicted: ${p.status}${p.signatures.length ? ` (${p.signatures.join(", ")})` : ""}`,
+          );
+          for (const d of p.dropped) {
+            console.error(pc.yellow(`  predicted dropped: ${d.line}: ${d.why}`));
+          }
+          break;
+        }
+        case "step":
+          console.error(pc.dim(`  ${e.step}${values.verbose ? `: ${e.command}` : ""}`));
+          break;
+        case "done": {
+          const r = e.result;
+          const first = r.diagnostics.find((d) => d.severity === "error");
+          console.error(
+            `  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${
+              shown(r.log)
+            })`,
+          );
+          for (const line of r.dropped) console.error(pc.yellow(`  dropped by Kconfig: ${line}`));
+          if (r.prediction) {
+            const p = r.prediction;
+            const word = p.verdict === "confirmed" ? pc.green(p.verdict) : pc.red(p.verdict);
+            console.error(
+              `  prediction ${word}${p.differences.length ? `: ${p.differences.join("; ")}` : ""}`,
+            );
+          }
+        }
       }
     },
   });
@@ -97,6 +132,6 @@ export async function matrixCommand(args: string[]): Promise<number> {
       }`,
     );
   }
-  console.log(`results: ${relative(Deno.cwd(), join(values.out, "results.json"))}`);
+  console.log(`results: ${shown(join(values.out, "results.json"))}`);
   return 0;
 }

@@ -21,6 +21,24 @@ export interface BuildStep {
   duration_s: number;
 }
 
+/** What the predictor said before the build, and whether the build confirmed it. */
+export interface PredictionRecord {
+  /** Predicted outcome. */
+  status: "pass" | "fail";
+  /** Predicted error signatures (causes). */
+  signatures: string[];
+  /** Fragment lines predicted not to reach `.config`, each with the failing term. */
+  dropped: { line: string; why: string }[];
+  /** Why, in words: dropped lines, rules that fired, each hit. */
+  reasons: string[];
+  /** Absolute path of the predicted `.config`. */
+  config: string;
+  /** `confirmed` when the real build matched in status, error signatures and `.config`. */
+  verdict: "confirmed" | "missed" | "unjudged";
+  /** What differed from the real build (empty when confirmed). */
+  differences: string[];
+}
+
 /** One cell x variant result. */
 export interface CellResult {
   /** Stable cell id, such as `arm/gcc-12/v6+v7/xen-on`. */
@@ -47,6 +65,8 @@ export interface CellResult {
   dropped: string[];
   /** Diagnostics parsed from the log. */
   diagnostics: Diagnostic[];
+  /** The prediction for this build and its check (absent with `--no-predict`). */
+  prediction?: PredictionRecord;
 }
 
 /** The whole `results.json` document. */

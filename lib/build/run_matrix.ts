@@ -11,12 +11,15 @@ import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
 import { buildCell, cellSlug } from "./build_cell.ts";
 import type { CellResult, Results } from "./result.ts";
 import { loadRuntime } from "./runtime.ts";
+import { predictCell, type Prediction } from "../predict/predict_cell.ts";
+import { checkPrediction } from "../predict/check_prediction.ts";
 
 /** Progress events of a run, for the terminal or a test. */
 export type RunEvent =
   | { kind: "progress"; line: string }
   | { kind: "start"; index: number; total: number; cell: string; variant: string }
   | { kind: "step"; cell: string; variant: string; step: string; command: string }
+  | { kind: "predict"; cell: string; variant: string; prediction: Prediction }
   | { kind: "done"; index: number; total: number; result: CellResult };
 
 /** Options for {@linkcode runMatrix}. */
@@ -31,6 +34,8 @@ export interface RunMatrixOptions {
   jobs?: number;
   /** Runtime name, overriding the matrix's. */
   runtime?: string;
+  /** Predict each build before running it and check the prediction after (default true). */
+  predict?: boolean;
   /** Called for each event. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -72,14 +77,34 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
     for (const cell of cells) {
       index++;
       emit({ kind: "start", index, total, cell: cell.id, variant: vt.name });
+      const cellOut = join(outDir, vt.name, cellSlug(cell.id));
+      let prediction: Prediction | undefined;
+      if (options.predict ?? true) {
+        prediction = await predictCell(cell, vt.src);
+        emit({ kind: "predict", cell: cell.id, variant: vt.name, prediction });
+      }
       const result = await buildCell(cell, vt, {
         runtime,
-        outDir: join(outDir, vt.name, cellSlug(cell.id)),
+        outDir: cellOut,
         targets: matrix.targets,
         jobs: options.jobs ?? matrix.jobs ?? navigator.hardwareConcurrency,
         onStep: (step, command) =>
           emit({ kind: "step", cell: cell.id, variant: vt.name, step, command }),
       });
+      if (prediction) {
+        const predictedConfig = join(cellOut, "predicted.config");
+        await Deno.writeTextFile(predictedConfig, prediction.config);
+        const check = await checkPrediction(prediction, result);
+        result.prediction = {
+          status: prediction.status,
+          signatures: prediction.signatures,
+          dropped: prediction.dropped,
+          reasons: prediction.reasons,
+          config: predictedConfig,
+          verdict: check.verdict,
+          differences: check.differences,
+        };
+      }
       results.results.push(result);
       await writeResults(join(outDir, "results.json"), results);
       emit({ kind: "done", index, total, result });

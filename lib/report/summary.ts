@@ -5,7 +5,7 @@
  */
 import Table from "cli-table3";
 import pc from "picocolors";
-import type { CellResult, Results } from "../build/result.ts";
+import type { CellResult, PredictionRecord, Results } from "../build/result.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface FormatSummaryOptions {
@@ -25,15 +25,26 @@ export function formatStatus(status: CellResult["status"], color: boolean): stri
     : pc.yellow(status);
 }
 
+/** The prediction column: predicted status and whether the build confirmed it. */
+export function formatVerdict(p: PredictionRecord, color: boolean): string {
+  const text = `${p.status}, ${p.verdict}`;
+  if (!color) return text;
+  return p.verdict === "confirmed"
+    ? pc.green(text)
+    : p.verdict === "missed"
+    ? pc.red(text)
+    : pc.yellow(text);
+}
+
 /** One row per cell x variant: variant, cell, status, time, dropped lines, first errors. */
 export function formatSummary(results: Results, options: FormatSummaryOptions = {}): string {
   const color = options.color ?? pc.isColorSupported;
   const max = options.maxDiagnostics ?? 3;
   const table = new Table({
-    head: ["variant", "cell", "status", "time", "dropped", "first errors"],
+    head: ["variant", "cell", "status", "predicted", "time", "dropped", "first errors"],
     style: { head: [], border: [], compact: true },
     wordWrap: true,
-    colWidths: [null, null, null, null, 22, 60],
+    colWidths: [null, null, null, null, null, 22, 56],
   });
   for (const r of results.results) {
     const errors = r.diagnostics.filter((d) => d.severity === "error");
@@ -43,12 +54,21 @@ export function formatSummary(results: Results, options: FormatSummaryOptions = 
       r.variant,
       r.cell,
       formatStatus(r.status, color),
+      r.prediction ? formatVerdict(r.prediction, color) : "-",
       `${r.duration_s.toFixed(0)} s`,
       r.dropped.join("\n"),
       shown.join("\n"),
     ]);
   }
   const counts = { pass: 0, fail: 0, infra: 0 };
-  for (const r of results.results) counts[r.status]++;
-  return `${table.toString()}\n${results.results.length} builds: ${counts.pass} pass, ${counts.fail} fail, ${counts.infra} infra`;
+  const verdicts = { confirmed: 0, missed: 0, unjudged: 0 };
+  for (const r of results.results) {
+    counts[r.status]++;
+    if (r.prediction) verdicts[r.prediction.verdict]++;
+  }
+  const predicted = verdicts.confirmed + verdicts.missed + verdicts.unjudged;
+  return `${table.toString()}\n${results.results.length} builds: ${counts.pass} pass, ${counts.fail} fail, ${counts.infra} infra` +
+    (predicted
+      ? `; predictions: ${verdicts.confirmed} confirmed, ${verdicts.missed} missed, ${verdicts.unjudged} unjudged`
+      : "");
 }

@@ -1,0 +1,447 @@
+/**
+ * A source scan for atomic operations on 1- and 2-byte objects: calls such as
+ * `sync_cmpxchg(pflags, …)` with `u16 *pflags`, or `xchg_acquire(&info->is_active, 1)` with
+ * `u8 is_active`. The size is what `sizeof(*(ptr))` gives the arch's `__cmpxchg`/`__xchg`.
+ *
+ * How the operand's type is found, without a compiler:
+ * 1. comments and strings are blanked, and `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else` blocks
+ *    are resolved against the config (`defined(CONFIG_X)`, `IS_ENABLED(CONFIG_X)`,
+ *    `IS_BUILTIN`, `IS_MODULE`, `!`, `&&`, `||`); a condition it cannot decide keeps its
+ *    block. Preprocessor lines themselves (macro bodies included) are not scanned;
+ * 2. the first argument is `&lvalue` (the object is the lvalue) or a pointer expression (the
+ *    object is what it points to); trailing `[…]` subscripts each remove one level;
+ * 3. the last name of the lvalue (`flags` in `&a->b.flags`, `pflags` in `pflags`) is looked up
+ *    as a declarator: first in the enclosing function before the call, then anywhere in the
+ *    file, then in the headers the file includes directly (`"x.h"` next to it, `<a/b.h>` in
+ *    `include/`, `arch/<srcarch>/include/` and their `uapi/`); the first scope with a
+ *    declaration decides, and a scope whose declarations disagree on the size decides nothing;
+ * 4. the size is that of the base type when the dereference count equals the declarator's
+ *    pointer and array depth (`u8`, `u16`, `bool`, `__le16`, …); pointers and any other type
+ *    count as word-sized, and anything it cannot read (casts, calls) is not reported.
+ *
+ * Not seen: atomics in header inline functions and macros, calls in functions the compiler
+ * drops as unused (those leave no reference), and operands typed through typedefs other than
+ * the fixed-width kernel ones.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** One atomic operation on a narrow object. */
+export interface NarrowAtomic {
+  /** Source file relative to the tree. */
+  file: string;
+  /** 1-based line of the call. */
+  line: number;
+  /** The macro called (`sync_cmpxchg`). */
+  call: string;
+  /** The pointer argument as written (`&info->is_active`). */
+  operand: string;
+  /** The base type of the object (`u8`). */
+  type: string;
+  /** `sizeof` the object, 1 or 2. */
+  size: number;
+  /** Where the declaration that decided the type is (`file:line`). */
+  declaredAt: string;
+}
+
+/** Options for {@linkcode scanNarrowAtomics}. */
+export interface ScanOptions {
+  /** Names of the calls to look for (`cmpxchg`, `xchg_acquire`, …). */
+  calls: readonly string[];
+  /** Resolved value of a Kconfig symbol without `CONFIG_`. */
+  value: (name: string) => string;
+  /** SRCARCH, for `arch/<srcarch>/include`. */
+  srcarch: string;
+}
+
+const SIZES: Record<string, number> = {
+  u8: 1,
+  s8: 1,
+  __u8: 1,
+  __s8: 1,
+  uint8_t: 1,
+  int8_t: 1,
+  char: 1,
+  "unsigned char": 1,
+  "signed char": 1,
+  bool: 1,
+  _Bool: 1,
+  u16: 2,
+  s16: 2,
+  __u16: 2,
+  __s16: 2,
+  uint16_t: 2,
+  int16_t: 2,
+  __le16: 2,
+  __be16: 2,
+  short: 2,
+  "short int": 2,
+  "unsigned short": 2,
+  "unsigned short int": 2,
+  "signed short": 2,
+};
+const QUALIFIERS = new Set([
+  "static",
+  "const",
+  "volatile",
+  "extern",
+  "register",
+  "__rcu",
+  "__iomem",
+  "__percpu",
+  "__user",
+  "__read_mostly",
+  "__aligned",
+  "__packed",
+  "signed",
+]);
+const NOT_TYPES = new Set([
+  "return",
+  "case",
+  "goto",
+  "sizeof",
+  "else",
+  "do",
+  "typeof",
+  "__typeof__",
+  "if",
+  "while",
+  "for",
+  "switch",
+]);
+
+interface Decl {
+  size: number | "wide";
+  type: string;
+  depth: number;
+  line: number;
+}
+
+const textCache = new Map<string, string | null>();
+
+function readCached(path: string): string | undefined {
+  if (!textCache.has(path)) {
+    textCache.set(path, existsSync(path) ? Deno.readTextFileSync(path) : null);
+  }
+  return textCache.get(path) ?? undefined;
+}
+
+/** Blank comments and string/char literals, keeping offsets and newlines. */
+function blankComments(s: string): string {
+  return s.replace(
+    /\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g,
+    (m) => m.startsWith("/") ? m.replace(/[^\n]/g, " ") : m[0] + " ".repeat(m.length - 2) + m[0],
+  );
+}
+
+/** Evaluate a `#if` condition over CONFIG_ macros: true, false, or undefined (unknown). */
+function cppCondition(expr: string, value: (n: string) => string): boolean | undefined {
+  let unknown = false;
+  const sym = (n: string, test: (v: string) => boolean) => {
+    const m = n.match(/^CONFIG_(\w+?)(_MODULE)?$/);
+    if (!m) {
+      unknown = true;
+      return "0";
+    }
+    const v = value(m[1]!);
+    return test(m[2] ? (v === "m" ? "y" : "n") : v) ? "1" : "0";
+  };
+  const e = expr
+    .replace(/\bdefined\s*\(?\s*(\w+)\s*\)?/g, (_, n) => sym(n, (v) => v !== "n" && v !== "m"))
+    .replace(/\bIS_ENABLED\s*\(\s*(\w+)\s*\)/g, (_, n) => {
+      const m = n.match(/^CONFIG_(\w+)$/);
+      if (!m) return sym(n, () => false);
+      return value(m[1]!) === "y" || value(m[1]!) === "m" ? "1" : "0";
+    })
+    .replace(/\bIS_BUILTIN\s*\(\s*(\w+)\s*\)/g, (_, n) => sym(n, (v) => v === "y"))
+    .replace(/\bIS_MODULE\s*\(\s*CONFIG_(\w+)\s*\)/g, (_, n) => value(n) === "m" ? "1" : "0")
+    .replace(/\b[A-Za-z_]\w*\b/g, (n) => {
+      unknown = true;
+      return n;
+    });
+  if (unknown || !/^[\s01()!&|]*$/.test(e)) return undefined;
+  return boolExpr(e.replace(/\s+/g, ""));
+}
+
+/** Evaluate `0`/`1` with `!`, `&&`, `||` and parentheses; undefined when malformed. */
+function boolExpr(e: string): boolean | undefined {
+  let i = 0;
+  const primary = (): boolean | undefined => {
+    const c = e[i++];
+    if (c === "!") {
+      const v = primary();
+      return v === undefined ? undefined : !v;
+    }
+    if (c === "(") {
+      const v = or();
+      return e[i++] === ")" ? v : undefined;
+    }
+    return c === "1" ? true : c === "0" ? false : undefined;
+  };
+  const and = (): boolean | undefined => {
+    let v = primary();
+    while (e.startsWith("&&", i)) {
+      i += 2;
+      const r = primary();
+      v = v === undefined || r === undefined ? undefined : v && r;
+    }
+    return v;
+  };
+  const or = (): boolean | undefined => {
+    let v = and();
+    while (e.startsWith("||", i)) {
+      i += 2;
+      const r = and();
+      v = v === undefined || r === undefined ? undefined : v || r;
+    }
+    return v;
+  };
+  const v = or();
+  return i === e.length ? v : undefined;
+}
+
+/** Blank preprocessor lines and the inactive branches of config conditionals. */
+function preprocess(text: string, value: (n: string) => string): string {
+  const lines = text.split("\n");
+  const stack: { active: boolean; taken: boolean; parent: boolean }[] = [];
+  const active = () => stack.every((s) => s.active);
+  let cont = false;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const directive = cont || /^\s*#/.test(l);
+    if (!directive) {
+      if (!active()) lines[i] = "";
+      continue;
+    }
+    const wasCont = cont;
+    cont = /\\\s*$/.test(l);
+    lines[i] = "";
+    if (wasCont) continue;
+    const m = l.match(/^\s*#\s*(ifdef|ifndef|if|elif|else|endif)\b(.*)$/);
+    if (!m) continue;
+    const [, d, rest] = m as unknown as [string, string, string];
+    const cond = (): boolean | undefined => {
+      const name = rest.trim();
+      if (d === "ifdef") return cppCondition(`defined(${name})`, value);
+      if (d === "ifndef") {
+        const v = cppCondition(`defined(${name})`, value);
+        return v === undefined ? undefined : !v;
+      }
+      return cppCondition(rest.replace(/\\$/, ""), value);
+    };
+    if (d === "if" || d === "ifdef" || d === "ifndef") {
+      const parent = active();
+      const v = cond();
+      // Unknown: keep the block (and later branches too).
+      stack.push({ active: v !== false, taken: v === true, parent });
+    } else if (d === "elif") {
+      const top = stack[stack.length - 1];
+      if (!top) continue;
+      if (top.taken) top.active = false;
+      else {
+        const v = cond();
+        top.active = v !== false;
+        top.taken = v === true;
+      }
+    } else if (d === "else") {
+      const top = stack[stack.length - 1];
+      if (top) top.active = !top.taken;
+    } else stack.pop();
+  }
+  return lines.join("\n");
+}
+
+/** Index of the `)` matching the `(` at `open`, or -1. */
+function matchParen(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "(" || s[i] === "[" || s[i] === "{") depth++;
+    else if (s[i] === ")" || s[i] === "]" || s[i] === "}") {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+function firstArg(s: string, open: number): string | undefined {
+  let depth = 0;
+  for (let i = open + 1; i < s.length; i++) {
+    const c = s[i];
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      if (depth === 0) return s.slice(open + 1, i);
+      depth--;
+    } else if (c === "," && depth === 0) return s.slice(open + 1, i);
+  }
+  return undefined;
+}
+
+function lineAt(s: string, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset; i++) if (s.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** The declarations of `name` in `text[from, to)`. */
+function declarations(text: string, name: string, from = 0, to = text.length): Decl[] {
+  const out: Decl[] = [];
+  const re = new RegExp(`\\b${name}\\b`, "g");
+  re.lastIndex = from;
+  for (let m = re.exec(text); m && m.index < to; m = re.exec(text)) {
+    const after = text.slice(m.index + name.length, m.index + name.length + 200);
+    const dims = after.match(/^\s*((?:\[[^\]]*\]\s*)*)(?:[;,=)]|:\s*\d)/);
+    if (!dims) continue;
+    const arrayDepth = (dims[1]!.match(/\[/g) ?? []).length;
+    // Walk back: pointer stars, then either the type or a comma of a declarator list.
+    let j = m.index - 1;
+    let stars = 0;
+    while (j >= 0 && /[\s*]/.test(text[j]!)) {
+      if (text[j] === "*") stars++;
+      j--;
+    }
+    let typeEnd = j + 1;
+    if (text[j] === ",") {
+      // `u16 flags, nflags;`: the type is at the start of the statement.
+      let k = j;
+      while (k >= 0 && !/[;{}()]/.test(text[k]!)) k--;
+      const stmt = text.slice(k + 1, j);
+      const first = stmt.match(/^\s*((?:[A-Za-z_]\w*\s+)+?)\**\s*[A-Za-z_]\w*\s*(\[|,|=|$)/);
+      if (!first) continue;
+      typeEnd = -1;
+      const decl = typeDecl(first[1]!, stars + arrayDepth, lineAt(text, m.index));
+      if (decl) out.push(decl);
+      continue;
+    }
+    let k = typeEnd - 1;
+    while (k >= 0 && /[\w\s]/.test(text[k]!)) k--;
+    if (k >= 0 && !/[;{}(,]/.test(text[k]!)) continue;
+    const decl = typeDecl(text.slice(k + 1, typeEnd), stars + arrayDepth, lineAt(text, m.index));
+    if (decl) out.push(decl);
+  }
+  return out;
+}
+
+function typeDecl(raw: string, depth: number, line: number): Decl | undefined {
+  const tokens = raw.trim().split(/\s+/).filter((t) => t && !QUALIFIERS.has(t));
+  if (tokens.length === 0 || tokens.some((t) => NOT_TYPES.has(t) || /^\d/.test(t))) {
+    return undefined;
+  }
+  const type = tokens.join(" ");
+  return { size: SIZES[type] ?? "wide", type, depth, line };
+}
+
+/** The size the first scope with declarations gives, or undefined. */
+function decide(scopes: { decls: Decl[]; where: string }[], derefs: number) {
+  for (const { decls, where } of scopes) {
+    if (decls.length === 0) continue;
+    const sizes = new Set(
+      decls.map((d) => d.depth > derefs ? "wide" : d.depth === derefs ? d.size : "?"),
+    );
+    if (sizes.size !== 1) return undefined;
+    const d = decls[0]!;
+    const size = [...sizes][0];
+    return typeof size === "number" ? { size, type: d.type, at: `${where}:${d.line}` } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Find atomic calls on 1- and 2-byte objects in one C source file.
+ *
+ * @param src Kernel source tree.
+ * @param file The C file, relative to `src`.
+ * @param options The calls to find, the config, SRCARCH.
+ */
+export function scanNarrowAtomics(src: string, file: string, options: ScanOptions): NarrowAtomic[] {
+  const raw = readCached(join(src, file));
+  if (raw === undefined) return [];
+  if (!options.calls.some((c) => raw.includes(c))) return [];
+  const text = preprocess(blankComments(raw), options.value);
+  const callRe = new RegExp(`(?<![\\w.>])(${options.calls.join("|")})\\s*\\(`, "g");
+  const out: NarrowAtomic[] = [];
+  let headers: { decls: (n: string) => Decl[]; where: string }[] | undefined;
+  for (const m of text.matchAll(callRe)) {
+    const open = m.index + m[0].length - 1;
+    let arg = firstArg(text, open)?.trim();
+    if (!arg) continue;
+    while (arg.startsWith("(") && matchParen(arg, 0) === arg.length - 1) {
+      arg = arg.slice(1, -1).trim();
+    }
+    let derefs = 1;
+    let lv = arg;
+    if (lv.startsWith("&")) {
+      derefs = 0;
+      lv = lv.slice(1).trim();
+    }
+    while (lv.endsWith("]")) {
+      let depth = 0;
+      let k = lv.length - 1;
+      for (; k >= 0; k--) {
+        if (lv[k] === "]") depth++;
+        else if (lv[k] === "[" && --depth === 0) break;
+      }
+      lv = lv.slice(0, k).trim();
+      derefs++;
+    }
+    const nm = lv.match(/(?:^|->|\.)\s*([A-Za-z_]\w*)$/);
+    if (!nm || /[()]/.test(lv)) continue;
+    const name = nm[1]!;
+    // Enclosing function: from the last top-level `{` before the call.
+    let fnStart = 0;
+    let depth = 0;
+    for (let i = 0; i < m.index; i++) {
+      if (text[i] === "{") {
+        if (depth === 0) fnStart = i;
+        depth++;
+      } else if (text[i] === "}") depth--;
+    }
+    headers ??= includedHeaders(src, file, raw, options.srcarch);
+    const decided = decide([
+      { decls: declarations(text, name, fnStart, m.index), where: file },
+      { decls: declarations(text, name), where: file },
+      ...headers.map((h) => ({ decls: h.decls(name), where: h.where })),
+    ], derefs);
+    if (!decided) continue;
+    out.push({
+      file,
+      line: lineAt(text, m.index),
+      call: m[1]!,
+      operand: arg,
+      type: decided.type,
+      size: decided.size,
+      declaredAt: decided.at,
+    });
+  }
+  return out;
+}
+
+function includedHeaders(src: string, file: string, raw: string, srcarch: string) {
+  const out: { decls: (n: string) => Decl[]; where: string }[] = [];
+  for (const m of raw.matchAll(/^\s*#\s*include\s*([<"])([^>"]+)[>"]/gm)) {
+    const name = m[2]!;
+    const candidates = m[1] === '"' ? [join(dirname(file), name)] : [
+      join("include", name),
+      join("arch", srcarch, "include", name),
+      join("include/uapi", name),
+      join("arch", srcarch, "include/uapi", name),
+    ];
+    for (const c of candidates) {
+      const t = readCached(join(src, c));
+      if (t === undefined) continue;
+      let blanked: string | undefined;
+      out.push({
+        decls: (n) => {
+          if (!t.includes(n)) return [];
+          blanked ??= blankComments(t);
+          return declarations(blanked, n);
+        },
+        where: c,
+      });
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,156 @@
+/**
+ * The predictor: what a real build of a cell will do, without running make or the compiler.
+ * The Kconfig engine resolves the cell's config (the same `.config` `make <base>` with the
+ * fragment writes), the Kbuild model lists the objects the build makes, and the hazard rules
+ * say which of them fail and with which diagnostic signature.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Cell } from "../matrix/load_matrix.ts";
+import { type Kconfig, loadKconfig } from "../kconfig/kconfig.ts";
+import { kbuildObjects, type Unmodelled } from "../kbuild/kbuild_objects.ts";
+import { MakeScope } from "../kbuild/make_eval.ts";
+import {
+  applyHazardRule,
+  type HazardRule,
+  loadHazardRules,
+  type RuleOutcome,
+} from "./hazard_rules.ts";
+
+/** What the predictor expects a real build of one cell to do. */
+export interface Prediction {
+  /** Cell id. */
+  cell: string;
+  /** Expected outcome of the build. */
+  status: "pass" | "fail";
+  /** Expected error signatures (causes), sorted, in `parseLog`'s format. */
+  signatures: string[];
+  /** Expected make-level error signatures that follow from the causes (`make:1:vmlinux`). */
+  consequences: string[];
+  /** Fragment lines that will not reach `.config`, with the failing term. */
+  dropped: { line: string; why: string }[];
+  /** The predicted `.config` text. */
+  config: string;
+  /** Human explanation: dropped lines, the conditions of the rules that fired, each hit. */
+  reasons: string[];
+  /** Every rule's outcome for this cell (fired or not). */
+  rules: RuleOutcome[];
+  /** Size of the object model: built-in objects, `lib.a` objects, modules. */
+  objects: { builtin: number; lib: number; modules: number };
+  /** Directories the object model could not evaluate faithfully. */
+  unmodelled: Unmodelled[];
+}
+
+/** Options for {@linkcode predictCell}. */
+export interface PredictOptions {
+  /** The hazard rules (default: every rule in `cross/hazards/`). */
+  rules?: HazardRule[];
+}
+
+const kconfigs = new Map<string, Promise<Kconfig>>();
+
+/** The parsed Kconfig tree of `src` for an ARCH and toolchain, parsed once and reused. */
+function kconfigFor(src: string, arch: string, crossCompile: string): Promise<Kconfig> {
+  const key = `${src}\0${arch}\0${crossCompile}`;
+  let kc = kconfigs.get(key);
+  if (!kc) {
+    kc = loadKconfig(src, { arch, crossCompile });
+    kconfigs.set(key, kc);
+    kc.catch(() => kconfigs.delete(key));
+  }
+  return kc;
+}
+
+/** `make defconfig`'s file: the arch Makefile's KBUILD_DEFCONFIG. */
+function archDefconfig(src: string, srcarch: string): string {
+  const mk = join(src, "arch", srcarch, "Makefile");
+  const scope = new MakeScope({ cwd: src, resolveInclude: () => undefined }, { srctree: src });
+  scope.evalFile(mk, Deno.readTextFileSync(mk));
+  const name = scope.get("KBUILD_DEFCONFIG").trim();
+  if (!name) {
+    throw new Error(`Cannot find the defconfig of '${srcarch}': ${mk} sets no KBUILD_DEFCONFIG`);
+  }
+  return name;
+}
+
+/** Resolve the config the build stage's config steps would write. */
+function resolveConfig(kc: Kconfig, cell: Cell, src: string, srcarch: string): void {
+  const fragment = cell.kconfig;
+  switch (cell.base) {
+    case "allnoconfig":
+      kc.allnoconfig({ fragment });
+      return;
+    case "allyesconfig":
+      kc.allyesconfig({ fragment });
+      return;
+    case "allmodconfig":
+      kc.allmodconfig({ fragment });
+      return;
+    case "alldefconfig":
+      kc.alldefconfig({ fragment });
+      return;
+  }
+  // `make <defconfig>`, then merge_config.sh -m (fragment lines override) and olddefconfig.
+  const name = cell.base === "defconfig" ? archDefconfig(src, srcarch) : cell.base;
+  kc.defconfig(name);
+  if (fragment.length > 0) kc.olddefconfig(kc.write(), { fragment });
+}
+
+/**
+ * Predict the outcome of building `cell` on the tree `src`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const p = await predictCell(cell, variant.src);
+ * p.status;     // "fail"
+ * p.signatures; // ["ld:undefined:__bad_cmpxchg@drivers/xen/grant-table.o", …]
+ * ```
+ *
+ * @param cell The cell (ARCH, toolchain, base config, fragment).
+ * @param src The (patched) kernel source tree the build uses.
+ * @param options The rules to apply.
+ */
+export async function predictCell(
+  cell: Cell,
+  src: string,
+  options: PredictOptions = {},
+): Promise<Prediction> {
+  const arch = cell.arch.kernel_arch;
+  const srcarch = cell.arch.srcarch;
+  const kc = await kconfigFor(src, arch, cell.crossCompile);
+  const rules = options.rules ?? loadHazardRules();
+  // From here on synchronous: the shared Kconfig object holds this cell's config throughout.
+  resolveConfig(kc, cell, src, srcarch);
+  const config = kc.write();
+  const dropped = kc.dropped(cell.kconfig);
+  const value = (name: string) => kc.value(name);
+  const model = kbuildObjects(src, { arch, srcarch, value, symbols: kc.tree.symbols.keys() });
+  const outcomes = rules.map((rule) => applyHazardRule(rule, { src, arch, srcarch, value, model }));
+
+  const reasons: string[] = dropped.map((d) => `${d.line} dropped: ${d.why}`);
+  for (const o of outcomes) {
+    if (!o.applies || o.hits.length === 0) continue;
+    const conds = o.condition.filter((c) => !c.endsWith("=n")).map((c) => {
+      const name = c.slice(0, c.indexOf("="));
+      const decided = kc.explain(name).match(/decided by: select \(([A-Za-z0-9_]+)/)?.[1];
+      return decided ? `${c} (selected by ${decided})` : c;
+    });
+    reasons.push(`${o.rule}: ${conds.join(" and ")}`);
+    for (const h of o.hits) reasons.push(`${o.rule}: ${h.reason} → ${h.signature}`);
+  }
+  const signatures = [...new Set(outcomes.flatMap((o) => o.hits.map((h) => h.signature)))].sort();
+  const consequences = [...new Set(outcomes.flatMap((o) => o.consequences))].sort();
+  return {
+    cell: cell.id,
+    status: signatures.length > 0 ? "fail" : "pass",
+    signatures,
+    consequences,
+    dropped,
+    config,
+    reasons,
+    rules: outcomes,
+    objects: { builtin: model.builtin.length, lib: model.lib.length, modules: model.modules.size },
+    unmodelled: model.unmodelled,
+  };
+}
