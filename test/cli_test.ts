@@ -5,18 +5,10 @@
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { assert, assertEquals } from "./_assert.ts";
+import { runCli } from "./_cli.ts";
 
-const MOD = join(import.meta.dirname!, "..", "mod.ts");
-
-async function run(args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MOD, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(args: string[], cwd: string) {
+  return runCli(args, { cwd });
 }
 
 Deno.test("cli: a broken matrix is one located line, exit 2, and out/ untouched", async () => {
@@ -30,7 +22,7 @@ Deno.test("cli: a broken matrix is one located line, exit 2, and out/ untouched"
   const r = await run(["matrix", "m.yaml", "--out", "out"], dir);
   assertEquals(r.code, 2);
   assertEquals(
-    r.stderr,
+    r.err,
     "m.yaml:5:15: variants[0].patches[0]: patch file 'gone.patch' does not exist (paths are relative to the matrix file)\n",
   );
   assertEquals(await Deno.readTextFile(join(dir, "out", "results.json")), "previous");
@@ -51,9 +43,9 @@ Deno.test("cli: unknown command, unknown option, missing matrix file, bad --cell
   ];
   for (const [args, re] of cases) {
     const r = await run(args, dir);
-    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
-    assert.match(r.stderr, re);
-    assertEquals(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, re);
+    assertEquals(r.err.trimEnd().split("\n").length, 1, r.err);
   }
   assertEquals(existsSync(join(dir, "out")), false);
   await Deno.remove(dir, { recursive: true });
@@ -61,9 +53,9 @@ Deno.test("cli: unknown command, unknown option, missing matrix file, bad --cell
 
 Deno.test("cli: --list shows the default matrix's builds without building", async () => {
   const r = await run(["matrix", "--list"], join(import.meta.dirname!, ".."));
-  assertEquals(r.code, 0, r.stderr);
+  assertEquals(r.code, 0, r.err);
   assertEquals(
-    r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t").slice(0, 2).join(" ")),
+    r.out.split("\n").filter(Boolean).map((l) => l.split("\t").slice(0, 2).join(" ")),
     [
       "2012 arm/gcc-12/v7/xen-on",
       "2012 arm/gcc-12/v6+v7/xen-on",

@@ -5,6 +5,7 @@ import type { CellResult, Results } from "../lib/build/result.ts";
 import { classifyLog, parseLog } from "../lib/diagnose/parse_log.ts";
 import { compareResults, formatComparison } from "../lib/compare/compare_results.ts";
 import { compareCommand } from "../lib/compare/cli.ts";
+import { runCli } from "./_cli.ts";
 
 const dir = fileURLToPath(new URL("./fixtures/logs/", import.meta.url));
 
@@ -118,14 +119,8 @@ Deno.test("formatComparison() marks new diagnostics with >> and keeps old ones",
   );
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const script = `import { compareCommand } from ${
-    JSON.stringify(new URL("../lib/compare/cli.ts", import.meta.url).href)
-  };
-Deno.exitCode = await compareCommand(${JSON.stringify(args)});`;
-  const o = await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+function run(args: string[]) {
+  return runCli(["compare", ...args]);
 }
 
 Deno.test("compare command: variants of one file, two files, and bad input", async () => {

@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { runCli } from "./_cli.ts";
 
 const fixtures = fileURLToPath(new URL("./fixtures/logs/", import.meta.url));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const script = `import { diagnoseCommand } from ${
-    JSON.stringify(new URL("../lib/diagnose/cli.ts", import.meta.url).href)
-  };
-Deno.exitCode = await diagnoseCommand(${JSON.stringify(args)});`;
-  const o = await new Deno.Command(Deno.execPath(), { args: ["eval", script] }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+function run(args: string[]) {
+  return runCli(["diagnose", ...args]);
 }
 
 Deno.test("diagnose command prints signatures and exits by outcome", async () => {

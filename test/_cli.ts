@@ -1,0 +1,30 @@
+/**
+ * Shared test helper: run the kmatrix CLI (`deno run -A mod.ts …`) as a user would.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+const MOD = join(import.meta.dirname!, "..", "mod.ts");
+
+/** What a CLI run left: exit code, standard output, standard error. */
+export interface CliRun {
+  /** Exit code. */
+  code: number;
+  /** Standard output. */
+  out: string;
+  /** Standard error. */
+  err: string;
+}
+
+/** Run `mod.ts` with `args` in `cwd` (default: the repository). */
+export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliRun> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MOD, ...args],
+    cwd: options.cwd ?? join(import.meta.dirname!, ".."),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+}
