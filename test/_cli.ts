@@ -18,10 +18,14 @@ export interface CliRun {
 }
 
 /** Run `mod.ts` with `args` in `cwd` (default: the repository). */
-export async function runCli(args: string[], options: { cwd?: string } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   const o = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MOD, ...args],
     cwd: options.cwd ?? join(import.meta.dirname!, ".."),
+    ...(options.env ? { env: options.env } : {}),
     stdout: "piped",
     stderr: "piped",
   }).output();

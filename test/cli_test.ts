@@ -82,3 +82,38 @@ Deno.test("cli: setup.sh refuses to run as a non-root user and says what to inst
   );
   assertEquals(stderr.trimEnd().split("\n").length, 1);
 });
+
+Deno.test("cli: a second run on the same cache is refused while the first is alive", async () => {
+  const cache = await Deno.makeTempDir();
+  const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
+  await Deno.writeTextFile(join(cache, "run.lock"), `${sleeper.pid}\n`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(import.meta.dirname!, "..", "mod.ts"),
+      "matrix",
+      "--out",
+      join(cache, "out"),
+    ],
+    cwd: join(import.meta.dirname!, ".."),
+    env: { KMATRIX_CACHE: cache },
+    stderr: "piped",
+  }).output();
+  sleeper.kill();
+  await sleeper.status;
+  assertEquals(out.code, 2);
+  assertEquals(
+    new TextDecoder().decode(out.stderr),
+    `Cannot start a run in cache '${cache}': kmatrix process ${sleeper.pid} is running there; wait for it or set KMATRIX_CACHE to another directory\n`,
+  );
+  assertEquals(existsSync(join(cache, "out")), false);
+  // A lock whose process is gone is taken over: the run gets past the lock (and is stopped by
+  // a runtime that cannot start here, before anything is built).
+  const after = await runCli(["matrix", "--runtime", "docker", "--out", join(cache, "out")], {
+    env: { KMATRIX_CACHE: cache },
+  });
+  assert.match(after.err, /^Cannot use runtime 'docker'/);
+  assertEquals(existsSync(join(cache, "run.lock")), false, "the lock is released");
+  await Deno.remove(cache, { recursive: true });
+});

@@ -10,7 +10,9 @@ import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
 import { buildCell, cellSlug } from "./build_cell.ts";
 import type { CellResult, Results } from "./result.ts";
-import { loadRuntime } from "./runtime.ts";
+import { loadRuntime, type Runtime } from "./runtime.ts";
+import { acquireRunLock } from "./run_lock.ts";
+import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
 import { checkPrediction } from "../predict/check_prediction.ts";
 
@@ -52,6 +54,26 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
   const variants = options.variants ?? matrix.variants;
   const runtime = loadRuntime(options.runtime ?? matrix.runtime);
 
+  const lock = await acquireRunLock(cacheDir());
+  try {
+    return await buildAll(matrix, options, { outDir, cells, variants, runtime, emit, progress });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** What {@linkcode runMatrix} resolved from its options. */
+interface Run {
+  outDir: string;
+  cells: Cell[];
+  variants: Variant[];
+  runtime: Runtime;
+  emit: (event: RunEvent) => void;
+  progress: (line: string) => void;
+}
+
+async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Promise<Results> {
+  const { outDir, cells, variants, runtime, emit, progress } = run;
   await runtime.prepare(progress);
   const tree: KernelTree = await ensureTree(matrix.tree, { onProgress: progress });
   progress(`tree: ${tree.source} = Linux ${tree.version} at ${tree.commit.slice(0, 12)}`);
