@@ -5,8 +5,7 @@
  * members of the real `lib/lib.a` and `arch/arm/lib/lib.a`.
  *
  * The real build is the build stage's own O= directory when a matrix run left one with the
- * same `.config`; otherwise the test builds the cell itself (buildCell, -j2, ccache) into a
- * directory of its own and keeps it for the next run.
+ * same `.config`; otherwise the test builds the cell there itself (buildCell, -j2, ccache).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -25,22 +24,23 @@ const MATRIX = new URL("../matrix.yaml", import.meta.url).pathname;
 /** An O= directory holding a real `make vmlinux` of `cell` whose .config is `config`. */
 async function realBuild(cell: Cell, variant: VariantTree, config: string): Promise<string> {
   const body = (t: string) => t.split("\n").slice(4).join("\n");
-  // Our own build first: a matrix run may be rebuilding the build stage's directory right now.
-  for (const root of [join(variant.root, "kbuild-test", "build"), join(variant.root, "build")]) {
-    const dir = join(root, cellSlug(cell.id));
-    if (!existsSync(join(dir, "vmlinux.a")) || !existsSync(join(dir, ".config"))) continue;
+  // The build stage's own directory: a matrix run (or the matrix build test) may have left the
+  // cell built already; building there also shares ccache with those runs, whose relative
+  // paths are the same.
+  const dir = join(variant.root, "build", cellSlug(cell.id));
+  if (existsSync(join(dir, "vmlinux.a")) && existsSync(join(dir, ".config"))) {
     if (body(await Deno.readTextFile(join(dir, ".config"))) === body(config)) return dir;
   }
-  const own = { ...variant, root: join(variant.root, "kbuild-test") };
   const out = await Deno.makeTempDir({ prefix: "kmatrix-kbuild-test-" });
-  const r = await buildCell(cell, own, {
+  const r = await buildCell(cell, variant, {
     runtime: loadRuntime("host"),
     outDir: out,
     targets: ["vmlinux"],
     jobs: 2,
   });
   assert.notEqual(r.status, "infra", `real build of ${cell.id} could not run: ${r.log}`);
-  return join(own.root, "build", cellSlug(cell.id));
+  await Deno.remove(out, { recursive: true });
+  return dir;
 }
 
 function arMembers(archive: string, buildDir: string): string[] {
