@@ -84,9 +84,15 @@ export async function main(args: string[]): Promise<number> {
     return await (await command.load())(rest);
   } catch (e) {
     const err = e as Error & { code?: string };
-    // parseArgs' own errors (unknown option, missing value) are bad input too.
-    console.error(err.message.split("\n")[0]);
-    return err.code?.startsWith("ERR_PARSE_ARGS") || isInputError(err) ? 2 : 1;
+    const first = err.message.split("\n")[0];
+    // parseArgs' own errors (unknown option, missing value) are bad input, said as the
+    // handlers that catch them themselves say them.
+    if (err.code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`Cannot parse arguments '${rest.join(" ")}': ${first}`);
+      return 2;
+    }
+    console.error(first);
+    return isInputError(err) ? 2 : 1;
   }
 }
 

@@ -33,7 +33,7 @@ Deno.test("cli: unknown command, unknown option, missing matrix file, bad --cell
   const dir = await Deno.makeTempDir();
   const cases: [string[], RegExp][] = [
     [["matrx"], /^Cannot run command 'matrx': unknown; commands are matrix/],
-    [["matrix", "--jobz", "2"], /^Unknown option '--jobz'/],
+    [["matrix", "--jobz", "2"], /^Cannot parse arguments '--jobz 2': Unknown option '--jobz'/],
     [["matrix", "nope.yaml"], /^Cannot read matrix 'nope\.yaml': No such file/],
     [["matrix", "--jobs", "0"], /^Cannot use --jobs '0': give a whole number of at least 1/],
     [
