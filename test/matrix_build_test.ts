@@ -18,6 +18,9 @@ Deno.test({
   async fn() {
     await kernelTreeRecord();
     const out = await Deno.makeTempDir({ prefix: "kmatrix-e2e-" });
+    // An earlier run's results are kept, named by their start time, not replaced.
+    const earlier = '{"version":1,"matrix":"m","started":"2026-01-02T03:04:05.678Z","results":[]}';
+    await Deno.writeTextFile(join(out, "results.json"), earlier);
     const matrix = await loadMatrix(join(import.meta.dirname!, "..", "matrix.yaml"));
     const returned = await runMatrix(matrix, {
       outDir: out,
@@ -30,6 +33,10 @@ Deno.test({
     });
     const written = JSON.parse(await Deno.readTextFile(join(out, "results.json"))) as Results;
     assertEquals(written, returned);
+    assertEquals(
+      await Deno.readTextFile(join(out, "results-2026-01-02T03-04-05-678Z.json")),
+      earlier,
+    );
     assertEquals(written.results.length, 2);
     const byCell = Object.fromEntries(written.results.map((r) => [r.cell, r]));
     const v7 = byCell["arm/gcc-12/v7/xen-on"]!;

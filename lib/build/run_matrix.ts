@@ -93,6 +93,7 @@ async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Pr
     results: [],
   };
   await Deno.mkdir(outDir, { recursive: true });
+  await keepPrevious(join(outDir, "results.json"));
   const total = cells.length * trees.length;
   let index = 0;
   for (const vt of trees) {
@@ -133,6 +134,19 @@ async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Pr
     }
   }
   return results;
+}
+
+/** Keep an earlier run's results as `results-<its start time>.json` instead of replacing them. */
+async function keepPrevious(path: string): Promise<void> {
+  let started: string;
+  try {
+    started = (JSON.parse(await Deno.readTextFile(path)) as Partial<Results>).started ?? "";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    started = "";
+  }
+  const stamp = (started || new Date().toISOString()).replace(/[:.]/g, "-");
+  await Deno.rename(path, path.replace(/\.json$/, `-${stamp}.json`));
 }
 
 /** Write results atomically: a reader never sees half a file. */
