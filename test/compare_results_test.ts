@@ -119,6 +119,47 @@ Deno.test("formatComparison() marks new diagnostics with >> and keeps old ones",
   );
 });
 
+Deno.test("compareResults() keeps an error that a patch moved down, through its key", () => {
+  // Both logs build kernel/panic.o with the same typo; head also inserts a function above it
+  // (8 lines), whose unused variable is the one genuinely new diagnostic.
+  const base: Results = {
+    version: 1,
+    matrix: "matrix.yaml",
+    started: "2026-11-25T02:00:00Z",
+    results: [record("panic", "base", "moved_base.log")],
+  };
+  const head: Results = { ...base, results: [record("panic", "head", "moved_head.log")] };
+  const c = compareResults(base, head, { baseVariant: "base", headVariant: "head" });
+  const [cell] = c.cells;
+  assert.ok(cell);
+  assert.equal(cell.verdict, "still-failing");
+  const [baseError] = base.results[0]!.diagnostics.filter((d) => d.kind === "compiler");
+  const moved = cell.diagnostics.find((d) =>
+    d.diagnostic.kind === "compiler" && d.diagnostic.severity === "error"
+  );
+  assert.ok(baseError && moved);
+  // Not the same signature (line 181 became 189): matched through the location-free key.
+  assert.deepEqual([baseError.line, moved.diagnostic.line], [181, 189]);
+  assert.notEqual(moved.diagnostic.signature, baseError.signature);
+  assert.equal(moved.diagnostic.key, baseError.key);
+  assert.deepEqual(cell.diagnostics.map((d) => [d.change, d.diagnostic.signature]), [
+    ["new", "cc:warning:unused variable 'delay'@kernel/panic.c:139:14"],
+    ["kept", moved.diagnostic.signature],
+    ["kept", "make:1:kernel/panic.o"],
+  ]);
+  const lines = formatComparison(c).split("\n");
+  assert.ok(lines.includes("panic [base -> head]: still failing (fail -> fail)"));
+  assert.ok(
+    lines.includes(
+      ">> ../linux-fix/kernel/panic.c:139:14: warning: unused variable ‘delay’ [-Wunused-variable]",
+    ),
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith("   ../linux-fix/kernel/panic.c:189:9: error: ‘cpus_stoped’")),
+  );
+  assert.ok(!lines.some((l) => l.startsWith("<< ")), "nothing is gone");
+});
+
 function run(args: string[]) {
   return runCli(["compare", ...args]);
 }

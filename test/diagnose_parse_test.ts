@@ -52,6 +52,76 @@ Deno.test("parseLog() finds the directories from make's Entering directory lines
   assert.deepEqual(parseLog(log).map((d) => d.signature), given.map((d) => d.signature));
 });
 
+Deno.test("parseLog() reads a multiple definition with both objects", () => {
+  const log = read("multiple_definition.log");
+  const diags = parseLog(log);
+  const ld = only(diags, "linker");
+  assert.equal(ld.length, 1);
+  const [m] = ld as [Diagnostic];
+  assert.deepEqual(
+    [m.severity, m.symbol, m.object, m.definedIn, m.function, m.section, m.offset],
+    [
+      "error",
+      "print_banner",
+      "kernel/panic.o",
+      "init/main.o",
+      "print_banner",
+      ".text.unlikely",
+      "0x428",
+    ],
+  );
+  assert.equal(m.signature, "ld:multiple:print_banner@kernel/panic.o");
+  assert.equal(m.key, m.signature);
+  assert.equal(
+    m.message,
+    "multiple definition of 'print_banner'; init/main.o:main.c:(.text.unlikely+0xcc): first defined here",
+  );
+  assert.deepEqual(m.text.split("\n"), [
+    "arm-linux-gnueabi-ld: kernel/panic.o: in function `print_banner':",
+    "panic.c:(.text.unlikely+0x428): multiple definition of `print_banner'; init/main.o:main.c:(.text.unlikely+0xcc): first defined here",
+  ]);
+  // The partial link (vmlinux.o) is where the duplicate shows: make names that target.
+  assert.deepEqual(only(diags, "make").map((d) => d.signature), ["make:1:vmlinux.o"]);
+  assert.equal(diags.length, 2);
+  assert.equal(classifyLog(log, diags), "fail");
+});
+
+Deno.test("parseLog() reads a truncated relocation under a header ld printed bare", () => {
+  const log = read("relocation_truncated.log");
+  const diags = parseLog(log);
+  const ld = only(diags, "linker");
+  assert.equal(ld.length, 1);
+  const [r] = ld as [Diagnostic];
+  assert.deepEqual(
+    [r.severity, r.symbol, r.object, r.definedIn, r.function, r.section, r.offset, r.tool],
+    [
+      "error",
+      "loops_per_jiffy",
+      "kernel/panic.o",
+      "init/main.o",
+      "panic_note_lpj",
+      ".text",
+      "0x3b0",
+      undefined,
+    ],
+  );
+  assert.equal(r.signature, "ld:relocation:loops_per_jiffy@kernel/panic.o");
+  assert.equal(r.key, r.signature);
+  assert.equal(
+    r.message,
+    "relocation truncated to fit: R_ARM_ABS16 against symbol 'loops_per_jiffy' defined in .data " +
+      "section in init/main.o",
+  );
+  // The final link prints `kernel/panic.o: in function` without the `…-ld:` prefix.
+  assert.deepEqual(r.text.split("\n"), [
+    "kernel/panic.o: in function `panic_note_lpj':",
+    "panic.c:(.text+0x3b0): relocation truncated to fit: R_ARM_ABS16 against symbol `loops_per_jiffy' defined in .data section in init/main.o",
+  ]);
+  assert.deepEqual(only(diags, "make").map((d) => d.signature), ["make:1:vmlinux"]);
+  assert.equal(diags.length, 2);
+  assert.equal(classifyLog(log, diags), "fail");
+});
+
 Deno.test("parseLog() reads compiler errors with their function, option and caret lines", () => {
   const log = read("compile_error.log");
   const diags = parseLog(log);

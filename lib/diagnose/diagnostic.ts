@@ -62,6 +62,11 @@ export interface Diagnostic {
   count: number;
   /** The program that printed it, as named in the log (`arm-linux-gnueabi-ld`, `cc1`, `make[3]`). */
   tool?: string;
+  /**
+   * Linker: the object that defines `symbol`, when ld names it (the first definition of a
+   * multiple definition, the target of a truncated relocation).
+   */
+  definedIn?: string;
   /** Linker: the section of the reference (`.text`). */
   section?: string;
   /** Linker: the offset in `section` (`0x4f8`); changes from build to build of other code. */

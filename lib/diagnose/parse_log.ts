@@ -383,6 +383,13 @@ class LogParser {
       });
       return true;
     }
+    // ld prints some headers bare (a relocation overflow in the final link does), so an
+    // object's `in function` line starts a record without the prefix too; gcc says `In`.
+    const bare = LD_HEADER.exec(line);
+    if (bare && isObject(bare[1]!)) {
+      this.#ld = { object: this.#paths.path(bare[1]!), function: bare[2]!, line };
+      return true;
+    }
     // The first reference under an `in function` header comes without the `ld:` prefix.
     if (this.#ld) {
       const ref = LD_REF.exec(line);
@@ -396,15 +403,15 @@ class LogParser {
 
   #ldReference(tool: string | undefined, ref: RegExpExecArray, line: string): void {
     const where = this.#paths.path(ref[1]!);
-    const isObject = /\.(o|a|ko)$|\.a\(.+\)$/.test(where);
-    const object = isObject ? where : this.#ld?.object;
+    const inObject = isObject(where);
+    const object = inObject ? where : this.#ld?.object;
     const fn = this.#ld?.function;
     const msg = ref[4]!;
-    const lines = this.#ld && !isObject ? [this.#ld.line, line] : [line];
+    const lines = this.#ld && !inObject ? [this.#ld.line, line] : [line];
     const base = {
       ...(tool ? { tool } : {}),
       ...(object ? { object } : {}),
-      ...(fn && !isObject ? { function: fn } : {}),
+      ...(fn && !inObject ? { function: fn } : {}),
       section: ref[2]!,
       ...(ref[3] ? { offset: ref[3] } : {}),
       lines,
@@ -424,10 +431,15 @@ class LogParser {
     const reloc = /relocation truncated to fit: \S+ against (?:symbol )?[`'‘](.+?)['’]/.exec(msg) ??
       /relocation \S+ against [`'‘](.+?)['’]/.exec(msg);
     const symbol = multiple?.[1] ?? reloc?.[1];
+    // The other object: `…; init/main.o:main.c:(.text+0xcc): first defined here` or
+    // `… defined in .data section in init/main.o`.
+    const other = /; (.+?\.(?:o|ko|a(?:\(.+?\))?)):.*first defined here$/.exec(msg) ??
+      / defined in \S+ section in (\S+)$/.exec(msg);
     this.#push({
       kind: "linker",
       severity: "error",
       ...(symbol ? { symbol } : {}),
+      ...(symbol && other ? { definedIn: this.#paths.path(other[1]!) } : {}),
       message: asciiQuotes(this.#paths.text(msg)),
       ...base,
     });
@@ -534,6 +546,10 @@ function splitOption(text: string): { message: string; option?: string } {
 function kconfigSymbol(message: string): { symbol?: string } {
   const m = /(?:symbol|for) ['‘]?([A-Z0-9_]+)['’]?/.exec(message);
   return m ? { symbol: m[1]! } : {};
+}
+
+function isObject(path: string): boolean {
+  return /\.(o|a|ko)$|\.a\(.+\)$/.test(path);
 }
 
 function isTemporary(file: string): boolean {
