@@ -32,6 +32,10 @@ export { classifyLog, parseLog } from "./lib/diagnose/parse_log.ts";
 export { compareResults, formatComparison } from "./lib/compare/compare_results.ts";
 export type { Comparison } from "./lib/compare/compare_results.ts";
 export { Kconfig, loadKconfig } from "./lib/kconfig/kconfig.ts";
+export type { ExprValue } from "./lib/kconfig/kconfig.ts";
+export { predictCell } from "./lib/predict/predict_cell.ts";
+export type { Prediction } from "./lib/predict/predict_cell.ts";
+export { checkPrediction } from "./lib/predict/check_prediction.ts";
 export { formatSummary } from "./lib/report/summary.ts";
 
 const COMMANDS: Record<

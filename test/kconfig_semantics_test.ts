@@ -527,3 +527,99 @@ Deno.test("parse errors name file:line like conf does", async () => {
     }
   }
 });
+
+/** Expressions for evalExpr, each also the `depends on` of a `V<i>` symbol for conf to decide. */
+const EXPRS = [
+  "A",
+  "m",
+  "!B",
+  "A && B",
+  "A || !B",
+  "!(A || B) || m",
+  "A = m",
+  "B != n && A != y",
+  "UNDEF || A",
+  "UNDEF = n",
+  "N < 100",
+  'N >= 13 && S = "abc"',
+  'H > 0x1f || S != "abc"',
+  "A && (B || N = 12)",
+];
+
+Deno.test("evalExpr gives what conf decides for `depends on` with the same text", async () => {
+  // `V<i>` is `default y` bounded by its dependency alone, so conf writes the expression's value.
+  const kconfig = `${MODULES}
+config A
+\ttristate "A"
+config B
+\ttristate "B"
+\tdefault m
+config N
+\tint "n"
+\tdefault 12
+config H
+\thex "h"
+\tdefault 0x1f
+config S
+\tstring "s"
+\tdefault "abc"
+${EXPRS.map((e, i) => `config V${i}\n\ttristate\n\tdefault y\n\tdepends on ${e}\n`).join("")}`;
+  const engines = await check({ Kconfig: kconfig }, [
+    ...ALL,
+    { mode: "defconfig", fragment: ["CONFIG_MODULES=y", "CONFIG_A=m", "CONFIG_N=200"] },
+    { mode: "defconfig", fragment: ["CONFIG_MODULES=y", "CONFIG_A=y", "CONFIG_B=n"] },
+    { mode: "defconfig", fragment: ["CONFIG_MODULES=y", 'CONFIG_S="x"', "CONFIG_H=0x40"] },
+  ]);
+  const seen = new Set<string>();
+  for (const kc of engines) {
+    // The engine's .config is byte-identical to conf's (checked above): read conf's values.
+    const written = new Map(
+      [...kc.write().matchAll(/^CONFIG_(V\d+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    EXPRS.forEach((e, i) => {
+      const want = written.get(`V${i}`) ?? "n";
+      const got = kc.evalExpr(e);
+      assert.equal(got.value, want, `evalExpr('${e}')`);
+      seen.add(want);
+    });
+  }
+  assert.deepEqual([...seen].sort(), ["m", "n", "y"], "the runs must reach all three values");
+});
+
+Deno.test("evalExpr names the symbols and leaves the tree as it was", async () => {
+  const dep = "A && !(UNDEF || MODULES != y) && 12 < 13";
+  const [kc] = await check({
+    Kconfig:
+      `${MODULES}config A\n\ttristate "A"\nconfig V\n\ttristate\n\tdefault y\n\tdepends on ${dep}\n`,
+  }, [{ mode: "defconfig", fragment: ["CONFIG_MODULES=y", "CONFIG_A=m"] }]);
+  const before = kc!.write();
+  const want = before.match(/^CONFIG_V=(.*)$/m)?.[1] ?? "n";
+  const names = [...kc!.tree.symbols.keys()];
+  // A name the tree never mentions is n just like UNDEF, which the tree mentions but never defines.
+  const got = kc!.evalExpr(dep.replace("UNDEF", "NOT_IN_TREE"));
+  assert.deepEqual(got, { value: want, symbols: ["A", "NOT_IN_TREE", "MODULES"] });
+  assert.deepEqual([...kc!.tree.symbols.keys()], names);
+  assert.equal(kc!.write(), before);
+});
+
+Deno.test("evalExpr rejects what conf rejects after `depends on`", async () => {
+  const conf = await confBinary();
+  const good = Deno.makeTempDirSync({ prefix: "kconfig-snippet-" });
+  const bad = Deno.makeTempDirSync({ prefix: "kconfig-snippet-" });
+  try {
+    Deno.writeTextFileSync(join(good, "Kconfig"), `config A\n\tbool "a"\n`);
+    const kc = new Kconfig(good, "arm", snippetHost(good));
+    for (const text of ["A &&", "(A", "A B", "A & B", "A || depends", ""]) {
+      Deno.writeTextFileSync(join(bad, "Kconfig"), `config A\n\tbool "a"\n\tdepends on ${text}\n`);
+      const want = await runConf(conf, bad, { mode: "allnoconfig" });
+      assert.ok(!want.ok, `conf must reject 'depends on ${text}'`);
+      assert.throws(
+        () => kc.evalExpr(text),
+        (e: Error) => e.message.startsWith(`Cannot evaluate Kconfig expression '${text}': `),
+      );
+    }
+  } finally {
+    Deno.removeSync(good, { recursive: true });
+    Deno.removeSync(bad, { recursive: true });
+  }
+});

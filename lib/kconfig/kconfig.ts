@@ -29,7 +29,7 @@ import {
   triOr,
 } from "./expr.ts";
 import { KconfigError, MacroExpander, type MacroHost } from "./macro.ts";
-import { type ParsedTree, parseKconfig } from "./parser.ts";
+import { type ParsedTree, parseExpr, parseKconfig } from "./parser.ts";
 import {
   emptyProfile,
   findProfile,
@@ -121,6 +121,14 @@ export async function loadKconfig(tree: string, options: LoadOptions): Promise<K
   return kc;
 }
 
+/** The value of an expression under the current configuration, see {@linkcode Kconfig.evalExpr}. */
+export interface ExprValue {
+  /** The tristate value of the expression. */
+  value: "n" | "m" | "y";
+  /** The non-constant symbols it names, in order of first appearance (no number literals). */
+  symbols: string[];
+}
+
 type Mode = "no" | "yes" | "mod" | "def";
 
 /** A parsed Kconfig tree with a current configuration. See {@linkcode loadKconfig}. */
@@ -142,11 +150,13 @@ export class Kconfig {
   #requested = new Map<Sym, string>();
   #partial = false;
   #base = "configuration";
+  #macro: MacroExpander;
 
   /** Parse `tree` for `arch`, answering the environment and shell calls from `host`. */
   constructor(dir: string, arch: string, host: MacroHost) {
     this.#dir = dir;
     const macro = new MacroExpander(host);
+    this.#macro = macro;
     const read = (path: string): string | undefined => {
       try {
         return Deno.readTextFileSync(isAbsolute(path) ? path : join(dir, path));
@@ -265,6 +275,37 @@ export class Kconfig {
     if (!s) return "";
     this.#calc(s);
     return strValue(s);
+  }
+
+  /**
+   * Evaluate a Kconfig expression given as text under the current configuration, exactly as
+   * the engine evaluates a `depends on` with the same text: tristate logic (`!` is 2-x, `&&`
+   * min, `||` max), comparisons (`=`, `!=`, `<`, `<=`, `>`, `>=`) give y or n, a bare `m` is
+   * `m && MODULES`, and a name the tree does not define is n (it is not added to the tree).
+   *
+   * @example Usage
+   * ```ts ignore
+   * kc.evalExpr("CPU_V6 && !CPU_32v5"); // { value: "y", symbols: ["CPU_V6", "CPU_32v5"] }
+   * ```
+   *
+   * @param text The expression, in the syntax of `depends on`.
+   * @returns Its value and the symbols it names.
+   * @throws {Error} `Cannot evaluate Kconfig expression '<text>': <problem>` on a syntax error.
+   */
+  evalExpr(text: string): ExprValue {
+    let parsed;
+    try {
+      parsed = parseExpr(text, this.tree, { macro: this.#macro });
+    } catch (e) {
+      throw new Error(
+        `Cannot evaluate Kconfig expression '${text}': ${e instanceof Error ? e.message : e}`,
+        { cause: e },
+      );
+    }
+    return {
+      value: triName(this.#eval(parsed.expr)),
+      symbols: parsed.symbols.map((s) => s.name ?? "<choice>"),
+    };
   }
 
   /** Symbol object (undefined when the tree does not define the name). */

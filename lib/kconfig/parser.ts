@@ -23,7 +23,7 @@ import {
   symExpr,
   type SymType,
 } from "./expr.ts";
-import { KconfigError, type MacroExpander } from "./macro.ts";
+import { KconfigError, MacroExpander } from "./macro.ts";
 
 /** The parsed tree: menu root, symbols, and the special symbols. */
 export interface ParsedTree {
@@ -162,6 +162,12 @@ class Lexer {
     }
     this.files.push(name);
     this.#stack.push({ name, text, pos: 0, line: 1 });
+  }
+
+  /** Lex what follows as the rest of a `depends on` line (so `X = y` is no assignment). */
+  afterDependsOn(): void {
+    this.#prevPrev = "depends";
+    this.#prev = "on";
   }
 
   peek(): Tok {
@@ -347,6 +353,55 @@ export function parseKconfig(top: string, macro: MacroExpander, read: FileReader
   return new Parser(macro, read).parse(top);
 }
 
+/** A Kconfig expression parsed against a tree by {@linkcode parseExpr}. */
+export interface ParsedExpr {
+  /** The expression, with `m` rewritten to `m && MODULES` as in a `depends on`. */
+  expr: Expr;
+  /** The non-constant symbols it names, in order of first appearance (number literals left out). */
+  symbols: Sym[];
+}
+
+/** Options for {@linkcode parseExpr}. */
+export interface ParseExprOptions {
+  /** Expander for `$(…)` references in the text (the tree's own, to see its variables). */
+  macro?: MacroExpander;
+}
+
+/** Pseudo file name of the text given to {@linkcode parseExpr}. */
+const EXPR_FILE = "<expression>";
+
+/**
+ * Parse one Kconfig expression, such as the text after `depends on`, with the grammar and
+ * lexer of the tree parser, against the symbols of `tree`. Names the tree does not define
+ * become fresh symbols of unknown type that are not added to the tree (their value is n).
+ *
+ * @param text The expression (`CPU_V6 && !CPU_32v5`, `X = m`, `N < 100`).
+ * @param tree The parsed tree whose symbols the names refer to.
+ * @param options The macro expander for `$(…)`.
+ * @returns The expression and the symbols it names.
+ * @throws {Error} With the problem (no location) when the text is not one expression.
+ */
+export function parseExpr(
+  text: string,
+  tree: ParsedTree,
+  options: ParseExprOptions = {},
+): ParsedExpr {
+  const macro = options.macro ?? new MacroExpander({
+    env: () => undefined,
+    shell: (command) => {
+      throw new Error(`no shell to run '${command}'`);
+    },
+  });
+  const parser = new Parser(macro, (path) => path === EXPR_FILE ? text : undefined, tree);
+  try {
+    return parser.expression(EXPR_FILE);
+  } catch (e) {
+    if (!(e instanceof KconfigError)) throw e;
+    // One line of text: the location says nothing, the problem is what matters.
+    throw new Error(e.message.replace(/^[^:]*:\d+: /, ""), { cause: e });
+  }
+}
+
 class Parser {
   #lx: Lexer;
   #macro: MacroExpander;
@@ -360,8 +415,11 @@ class Parser {
   #modules: Sym | null = null;
   #root: MenuNode;
   #blocks: Block[] = [];
+  /** Expression mode: names the tree lacks, kept out of its symbol table. */
+  #scratch: Map<string, Sym> | null = null;
 
-  constructor(macro: MacroExpander, read: FileReader) {
+  /** A parser for a whole tree, or, given `tree`, for expressions over its symbols. */
+  constructor(macro: MacroExpander, read: FileReader, tree?: ParsedTree) {
     this.#macro = macro;
     this.#lx = new Lexer(macro, read);
     const c = (name: string, tri: 0 | 1 | 2): Sym => {
@@ -376,6 +434,53 @@ class Parser {
     this.#m = c("m", 1);
     this.#n = c("n", 0);
     this.#root = this.#node("root", null, "", 0, null);
+    if (tree) {
+      this.#symbols = tree.symbols;
+      this.#scratch = new Map();
+      this.#y = tree.y;
+      this.#m = tree.m;
+      this.#n = tree.n;
+      this.#modules = tree.modules;
+    }
+  }
+
+  /** Parse the file `name` as exactly one expression (expression mode). */
+  expression(name: string): ParsedExpr {
+    this.#lx.push(name);
+    this.#lx.afterDependsOn();
+    let expr: Expr | undefined;
+    let error: unknown;
+    try {
+      expr = this.#expr();
+      let t = this.#lx.next();
+      if (t.t === "EOL") t = this.#lx.next();
+      if (t.t !== "EOF") this.#fail(t, `syntax error: unexpected ${describe(t)}`);
+    } catch (e) {
+      error = e;
+    }
+    // A character the lexer skipped is the real problem, whatever the parser said after it.
+    const warning = this.#lx.warnings[0];
+    if (warning) {
+      throw new KconfigError(name, 1, warning.replace(/^.*?:\d+:warning: (ignoring )?/, ""));
+    }
+    if (error || !expr) throw error;
+    const symbols = new Set<Sym>();
+    const collect = (e: Expr): void => {
+      if (e.k === "sym") symbols.add(e.s);
+      else if (e.k === "cmp") symbols.add(e.a).add(e.b);
+      else {
+        collect(e.a);
+        if (e.k !== "not") collect(e.b);
+      }
+    };
+    collect(expr);
+    const modules = this.#modules ?? this.#n;
+    return {
+      expr: rewriteM(expr, this.#m, () => symExpr(modules))!,
+      symbols: [...symbols].filter((s) =>
+        !s.isConst && !(s.type === "unknown" && /^-?(\d+|0x[0-9a-f]+)$/i.test(s.name ?? ""))
+      ),
+    };
   }
 
   parse(top: string): ParsedTree {
@@ -457,11 +562,11 @@ class Parser {
     if (name === "y") return this.#y;
     if (name === "m") return this.#m;
     if (name === "n") return this.#n;
-    let s = this.#symbols.get(name);
+    let s = this.#symbols.get(name) ?? this.#scratch?.get(name);
     if (!s) {
       s = new Sym(name);
       s.str = name;
-      this.#symbols.set(name, s);
+      (this.#scratch ?? this.#symbols).set(name, s);
     }
     return s;
   }

@@ -3,7 +3,8 @@
  * diagnostic, in terms of the resolved config (a Kconfig expression) and the Kbuild object
  * model (which objects are built in or in modules). One code path applies every rule:
  *
- * 1. the rule applies to the cell's ARCH and its `when` expression is y or m;
+ * 1. the rule applies to the cell's ARCH and its `when` expression is y or m (evaluated by the
+ *    Kconfig engine, like a `depends on`: see `Kconfig#evalExpr`);
  * 2. its finder lists the offending objects among those the build makes:
  *    `narrow-atomic-operand` scans their C sources (see {@linkcode scanNarrowAtomics}),
  *    `objects` takes a written list (whose provenance the rule file must give);
@@ -17,7 +18,7 @@ import { z } from "zod";
 import { parse } from "yaml";
 import { CROSS_DIR } from "../matrix/cross_data.ts";
 import type { KbuildModel } from "../kbuild/kbuild_objects.ts";
-import { evalConfigExpr, exprSymbols } from "./config_expr.ts";
+import type { ExprValue } from "../kconfig/kconfig.ts";
 import { type NarrowAtomic, scanNarrowAtomics } from "./narrow_atomics.ts";
 
 const group = z.object({
@@ -120,6 +121,8 @@ export interface HazardContext {
   srcarch: string;
   /** Resolved value of a Kconfig symbol without `CONFIG_`. */
   value: (name: string) => string;
+  /** Value of a Kconfig expression under the cell's config (`Kconfig#evalExpr`). */
+  evalExpr: (text: string) => ExprValue;
   /** The object model of the build. */
   model: KbuildModel;
 }
@@ -140,8 +143,9 @@ function cSource(object: string): string {
  * @param ctx The cell's config, object model and tree.
  */
 export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutcome {
-  const condition = exprSymbols(rule.when).map((s) => `${s}=${ctx.value(s)}`);
-  const applies = rule.arch.includes(ctx.arch) && evalConfigExpr(rule.when, ctx.value) > 0;
+  const when = ctx.evalExpr(rule.when);
+  const condition = when.symbols.map((s) => `${s}=${ctx.value(s)}`);
+  const applies = rule.arch.includes(ctx.arch) && when.value !== "n";
   const outcome: RuleOutcome = { rule: rule.name, applies, condition, hits: [], consequences: [] };
   if (!applies) return outcome;
   const places: { object: string; module?: string }[] = [

@@ -126,7 +126,10 @@ export async function predictCell(
   const dropped = kc.dropped(cell.kconfig);
   const value = (name: string) => kc.value(name);
   const model = kbuildObjects(src, { arch, srcarch, value, symbols: kc.tree.symbols.keys() });
-  const outcomes = rules.map((rule) => applyHazardRule(rule, { src, arch, srcarch, value, model }));
+  const evalExpr = (text: string) => kc.evalExpr(text);
+  const outcomes = rules.map((rule) =>
+    applyHazardRule(rule, { src, arch, srcarch, value, evalExpr, model })
+  );
 
   const reasons: string[] = dropped.map((d) => `${d.line} dropped: ${d.why}`);
   for (const o of outcomes) {
