@@ -9,6 +9,7 @@ import { kernelTreeRecord } from "./_tree.ts";
 import { loadMatrix, selectVariants } from "../lib/matrix/load_matrix.ts";
 import { runMatrix } from "../lib/build/run_matrix.ts";
 import type { Results } from "../lib/build/result.ts";
+import { formatSummary } from "../lib/report/summary.ts";
 
 Deno.test({
   name:
@@ -66,6 +67,14 @@ Deno.test({
     assertEquals(v6v7.prediction.verdict, "confirmed", v6v7.prediction.differences.join("; "));
     assertEquals(v7.prediction.status, "pass");
     assertEquals(v7.prediction.verdict, "confirmed", v7.prediction.differences.join("; "));
+
+    const table = formatSummary(written, { color: false });
+    assert.match(table, /│ 2012 +│ arm\/gcc-12\/v6\+v7\/xen-on │ fail +│ fail, confirmed │/);
+    assert.match(table, /│ ld:undefined:__bad_cmpxchg@drivers\/xen\/grant-table\.o +│/);
+    assert.match(
+      table,
+      /\n2 builds: 1 pass, 1 fail, 0 infra; predictions: 2 confirmed, 0 missed, 0 unjudged$/,
+    );
 
     for (const r of written.results) {
       assertEquals(r.variant, "2012");

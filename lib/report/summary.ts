@@ -43,8 +43,6 @@ export function formatSummary(results: Results, options: FormatSummaryOptions = 
   const table = new Table({
     head: ["variant", "cell", "status", "predicted", "time", "dropped", "first errors"],
     style: { head: [], border: [], compact: true },
-    wordWrap: true,
-    colWidths: [null, null, null, null, null, 22, 56],
   });
   for (const r of results.results) {
     const errors = r.diagnostics.filter((d) => d.severity === "error");
