@@ -34,6 +34,11 @@ Deno.test("cli: unknown command, unknown option, missing matrix file, bad --cell
   const cases: [string[], RegExp][] = [
     [["matrx"], /^Cannot run command 'matrx': unknown; commands are matrix/],
     [["matrix", "--jobz", "2"], /^Cannot parse arguments '--jobz 2': Unknown option '--jobz'/],
+    [["diagnose", "--bogus"], /^Cannot parse arguments '--bogus': Unknown option '--bogus'/],
+    [
+      ["compare", "a.json", "--head-variant"],
+      /^Cannot parse arguments 'a\.json --head-variant': Option '--head-variant <value>' argument missing/,
+    ],
     [["matrix", "nope.yaml"], /^Cannot read matrix 'nope\.yaml': No such file/],
     [["matrix", "--jobs", "0"], /^Cannot use --jobs '0': give a whole number of at least 1/],
     [

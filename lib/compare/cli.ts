@@ -16,23 +16,18 @@ regressed, 2 on bad input.`;
 
 /** Run the `compare` command with `args`; returns the exit code. */
 export async function compareCommand(args: string[]): Promise<number> {
-  let values, positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean", default: false },
-        all: { type: "boolean", default: false },
-        "base-variant": { type: "string" },
-        "head-variant": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`Cannot parse arguments '${args.join(" ")}': ${(e as Error).message}`);
-    return 2;
-  }
+  // Bad flags throw; mod.ts says them as bad input (exit 2) like every command's.
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      all: { type: "boolean", default: false },
+      "base-variant": { type: "string" },
+      "head-variant": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -15,22 +15,17 @@ Exit 0 when the log shows no error, 1 when it shows errors, 3 when the machine f
 
 /** Run the `diagnose` command with `args`; returns the exit code. */
 export async function diagnoseCommand(args: string[]): Promise<number> {
-  let values, positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean", default: false },
-        "build-dir": { type: "string" },
-        "src-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`Cannot parse arguments '${args.join(" ")}': ${(e as Error).message}`);
-    return 2;
-  }
+  // Bad flags throw; mod.ts says them as bad input (exit 2) like every command's.
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      "build-dir": { type: "string" },
+      "src-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;
