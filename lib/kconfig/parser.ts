@@ -731,6 +731,25 @@ class Parser {
     return this.#lookup(t.v);
   }
 
+  /** `bool|tristate|int|hex|string ["prompt" [if expr]]`, shared by config and choice. */
+  #typeLine(node: MenuNode, t: Tok): void {
+    this.#lx.next();
+    this.#setType(node, t.t as SymType, t);
+    if (this.#lx.peek().t === "QUOTE") {
+      const q = this.#lx.next();
+      this.#prompt(node, t, q.v, this.#ifExpr());
+    }
+    this.#expect("EOL", "end of line");
+  }
+
+  /** `prompt "text" [if expr]`, shared by config and choice. */
+  #promptLine(node: MenuNode, t: Tok): void {
+    this.#lx.next();
+    const q = this.#expect("QUOTE", "a quoted prompt");
+    this.#prompt(node, t, q.v, this.#ifExpr());
+    this.#expect("EOL", "end of line");
+  }
+
   #config(tok: Tok): void {
     const sym = this.#symbolName();
     this.#expect("EOL", "end of line");
@@ -744,20 +763,11 @@ class Parser {
         case "int":
         case "hex":
         case "string": {
-          this.#lx.next();
-          this.#setType(node, t.t, t);
-          if (this.#lx.peek().t === "QUOTE") {
-            const q = this.#lx.next();
-            this.#prompt(node, t, q.v, this.#ifExpr());
-          }
-          this.#expect("EOL", "end of line");
+          this.#typeLine(node, t);
           continue;
         }
         case "prompt": {
-          this.#lx.next();
-          const q = this.#expect("QUOTE", "a quoted prompt");
-          this.#prompt(node, t, q.v, this.#ifExpr());
-          this.#expect("EOL", "end of line");
+          this.#promptLine(node, t);
           continue;
         }
         case "default":
@@ -835,21 +845,12 @@ class Parser {
       const t = this.#lx.peek();
       switch (t.t) {
         case "prompt": {
-          this.#lx.next();
-          const q = this.#expect("QUOTE", "a quoted prompt");
-          this.#prompt(node, t, q.v, this.#ifExpr());
-          this.#expect("EOL", "end of line");
+          this.#promptLine(node, t);
           continue;
         }
         case "bool":
         case "tristate": {
-          this.#lx.next();
-          this.#setType(node, t.t, t);
-          if (this.#lx.peek().t === "QUOTE") {
-            const q = this.#lx.next();
-            this.#prompt(node, t, q.v, this.#ifExpr());
-          }
-          this.#expect("EOL", "end of line");
+          this.#typeLine(node, t);
           continue;
         }
         case "optional":
