@@ -59,18 +59,36 @@ export function asciiQuotes(s: string): string {
 /** A message made stable for a signature: no temp names, hex offsets or repeated blanks. */
 export function normalize(s: string): string {
   return asciiQuotes(s)
-    .replace(/\/tmp\/cc[\w]+\.\w+/g, "<tmp>")
+    .replace(/\/(?:var\/)?tmp\/(?:cc\w{6}|[\w.+]+-[a-zA-Z0-9]{6})\.[os]\b/g, "<tmp>")
     .replace(/\b0x[0-9a-f]+\b/gi, "0x…")
     .replace(/\s+/g, " ")
     .trim();
 }
 
+/**
+ * A CI timestamp at the start of a line: `ts -s` (`00:00:14 `, with optional fraction), `ts`
+ * (`Nov 25 14:00:01 `), ISO 8601 as GitHub Actions and LAVA print it, bracketed or not.
+ */
+const TIMESTAMP =
+  /^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?) /;
+
+/** `line` without its trailing `\r` and its CI timestamp prefix, if any. */
+export function stripTimestamp(line: string): string {
+  const l = line.endsWith("\r") ? line.slice(0, -1) : line;
+  const c = l.charCodeAt(0);
+  // Every form starts with a digit, `[` or a capital letter: skip the regex for the rest.
+  if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 91))) return l;
+  const m = TIMESTAMP.exec(l);
+  return m ? l.slice(m[0].length) : l;
+}
+
 /** The build and source directories named by make's `Entering directory` lines. */
-export function enteredDirs(log: string): { buildDir?: string; srcDir?: string } {
+export function enteredDirs(lines: readonly string[]): { buildDir?: string; srcDir?: string } {
   const dirs: string[] = [];
-  const re = /^make(?:\[\d+\])?: Entering directory ['‘`](.+?)['’]$/gm;
-  for (const m of log.slice(0, 20_000).matchAll(re)) {
-    if (m[1] && !dirs.includes(m[1])) dirs.push(m[1]);
+  const re = /^make(?:\[\d+\])?: Entering directory ['‘`](.+?)['’]$/;
+  for (const line of lines.slice(0, 500)) {
+    const m = re.exec(line);
+    if (m?.[1] && !dirs.includes(m[1])) dirs.push(m[1]);
     if (dirs.length === 2) break;
   }
   // `make -C SRC O=OBJ` enters SRC first, then OBJ; a plain in-tree build enters one dir.

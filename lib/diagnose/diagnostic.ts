@@ -41,7 +41,11 @@ export interface Diagnostic {
   column?: number;
   /** The symbol involved (undefined reference, modpost, Kconfig symbol). */
   symbol?: string;
-  /** The object file involved, relative to the build directory (`drivers/xen/grant-table.o`). */
+  /**
+   * The object file involved, relative to the build directory (`drivers/xen/grant-table.o`).
+   * Never a compiler temporary (`/tmp/ccOQ2UU5.o`): for a program gcc compiled and linked in
+   * one step, the program make was building (`scripts/basic/fixdep`).
+   */
   object?: string;
   /** The function the tool named (`In function '…'`, `in function '…'`). */
   function?: string;
@@ -56,7 +60,10 @@ export interface Diagnostic {
    * moves code changes `signature` but not `key`). Equal to `signature` for located-free kinds.
    */
   key: string;
-  /** The log lines of the record, verbatim and joined with `\n` (caret lines, notes, …). */
+  /**
+   * The log lines of the record, verbatim but for CI timestamp prefixes, joined with `\n`
+   * (caret lines, notes, …).
+   */
   text: string;
   /** How many times the record appeared in the log (parallel make repeats some); not part of the signature. */
   count: number;
@@ -73,6 +80,11 @@ export interface Diagnostic {
   offset?: string;
   /** Compiler: the `In file included from` chain, outermost last, relative paths with lines. */
   included?: string[];
+  /**
+   * Compiler: the translation unit (the outermost file of `included`) when the record is in a
+   * header, so that a header's error names the source file that was being compiled.
+   */
+  source?: string;
   /** Compiler: the notes gcc printed after the record, as `file:line:col: message`. */
   notes?: string[];
   /** Kconfig unmet dependency: the dependency expression with its values (`DEBUG_KERNEL [=n]`). */
