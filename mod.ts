@@ -25,8 +25,8 @@ export type { VariantTree } from "./lib/patch/variant_tree.ts";
 export { buildCell } from "./lib/build/build_cell.ts";
 export { runMatrix } from "./lib/build/run_matrix.ts";
 export type { CellResult, Results } from "./lib/build/result.ts";
-export { loadRuntime } from "./lib/build/runtime.ts";
-export type { Invocation, Mount, Runtime } from "./lib/build/runtime.ts";
+export { loadRuntime } from "./lib/environment/runtime.ts";
+export type { Invocation, Mount, Runtime } from "./lib/environment/runtime.ts";
 export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
 export { classifyLog, parseLog } from "./lib/diagnose/parse_log.ts";
 export { compareResults, formatComparison } from "./lib/compare/compare_results.ts";
@@ -53,6 +53,10 @@ const COMMANDS: Record<
   diagnose: {
     about: "parse a build log into typed diagnostics",
     load: async () => (await import("./lib/diagnose/cli.ts")).diagnoseCommand,
+  },
+  env: {
+    about: "the build environments: packages to install, image build command, identity",
+    load: async () => (await import("./lib/environment/cli.ts")).envCommand,
   },
   compare: {
     about: "compare two results (or two variants of one): fixed, regressed, …",

@@ -9,7 +9,7 @@ import { kernelTreeRecord } from "./_tree.ts";
 import { parseMatrix } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant } from "../lib/patch/variant_tree.ts";
 import { buildCell } from "../lib/build/build_cell.ts";
-import { loadRuntime } from "../lib/build/runtime.ts";
+import { loadRuntime } from "../lib/environment/runtime.ts";
 import { droppedLines } from "../lib/build/config_file.ts";
 
 Deno.test({

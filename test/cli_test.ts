@@ -83,7 +83,7 @@ Deno.test("cli: setup.sh refuses to run as a non-root user and says what to inst
   assertEquals(out.code, 2);
   assert.match(
     stderr,
-    /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: the Debian packages gcc-arm-linux-gnueabi make .* linux-source-6\.1 bubblewrap debootstrap .*then 'npm install -g deno@2\.9'/,
+    /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: Node\.js with npm, then 'npm install -g deno@2\.9', then the Debian packages (listed by 'deno run -A mod\.ts env packages host'|[a-z0-9 .+-]*gcc-arm-linux-gnueabi[a-z0-9 .+-]*) \(or your distribution's equivalents\), then run 'deno task test'$/,
   );
   assertEquals(stderr.trimEnd().split("\n").length, 1);
 });

@@ -18,6 +18,8 @@ function record(cell: string, variant: string, logName: string): CellResult {
     variant,
     arch: "arm",
     toolchain: "gcc-12",
+    toolchain_version: "arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0",
+    runtime: "host",
     status: classifyLog(log, diagnostics),
     duration_s: 0,
     steps: [],

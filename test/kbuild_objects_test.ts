@@ -14,7 +14,7 @@ import { loadMatrix } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant, type VariantTree } from "../lib/patch/variant_tree.ts";
 import type { Cell } from "../lib/matrix/load_matrix.ts";
 import { buildCell, cellSlug } from "../lib/build/build_cell.ts";
-import { loadRuntime } from "../lib/build/runtime.ts";
+import { loadRuntime } from "../lib/environment/runtime.ts";
 import { loadKconfig } from "../lib/kconfig/kconfig.ts";
 import { kbuildObjects } from "../lib/kbuild/kbuild_objects.ts";
 import { kernelTreeRecord } from "./_tree.ts";

@@ -162,14 +162,18 @@ Deno.test("kconfig engine records a profile for another arch and matches make (x
   Deno.mkdirSync(out, { recursive: true });
   const dir = Deno.makeTempDirSync({ prefix: "kconfig-profile-" });
   try {
-    // No committed profile for the host gcc: record one with the real compiler first.
+    // No committed profile for the host gcc: one is recorded with the real compiler, in the
+    // host runtime, and also written to a file given.
     const recordTo = join(dir, "gcc.json");
     const kc = await loadKconfig(tree, {
       arch: "x86_64",
       crossCompile: "",
-      record: "always",
+      record: true,
       recordTo,
     });
+    assert.equal(kc.profileUse?.origin, "recorded");
+    assert.equal(kc.profile?.environment?.runtime, "host");
+    assert.match(kc.profileUse!.path, /\/profiles\/gcc-x86_64-6\.1-host-[0-9a-f]{12}\.json$/);
     assert.ok(
       Object.keys(kc.profile!.shell).length > 10,
       "the recorded profile holds the shell calls",

@@ -174,7 +174,7 @@ Deno.test("matrix: unknown arch, toolchain, runtime, axis value and variant name
   );
   assertMatch(
     errorOf(matrix({ tree: "runtime: dokker" })),
-    /^matrix\.yaml:1:10: runtime: unknown runtime 'dokker'; known: bwrap, docker, host, podman/,
+    /^matrix\.yaml:1:10: runtime: unknown runtime 'dokker'; known: bwrap, bwrap-userspace, docker, host, podman/,
   );
   assertMatch(
     errorOf(matrix({ extra: "exclude:\n  - {cpu: v5}" })),

@@ -106,6 +106,8 @@ Deno.test("checkPrediction confirms the seed prediction and reports a wrong one 
       variant: "2012",
       arch: "arm",
       toolchain: "gcc-12",
+      toolchain_version: "arm-linux-gnueabi-gcc (Debian 12.2.0-14) 12.2.0",
+      runtime: "host",
       status: "fail",
       duration_s: 0,
       steps: [],

@@ -11,9 +11,8 @@ import { kernelTreeRecord } from "./_tree.ts";
 import { loadMatrix, selectCells, selectVariants } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant } from "../lib/patch/variant_tree.ts";
 import { buildCell } from "../lib/build/build_cell.ts";
-import { loadRuntime } from "../lib/build/runtime.ts";
-import { bwrapRootfs } from "../lib/build/rootfs.ts";
-import { loadRuntimeSpec } from "../lib/matrix/cross_data.ts";
+import { loadRuntime } from "../lib/environment/runtime.ts";
+import { rootfsDir } from "../lib/environment/rootfs.ts";
 
 Deno.test({
   name: "runtime bwrap: compiles drivers/xen/grant-table.o inside, tree read-only, no network",
@@ -22,7 +21,7 @@ Deno.test({
   async fn() {
     const runtime = loadRuntime("bwrap");
     await runtime.prepare((line) => console.error(line));
-    const rootfs = bwrapRootfs(loadRuntimeSpec("bwrap")!);
+    const rootfs = rootfsDir(runtime.environment);
     const tree = await kernelTreeRecord();
     const matrix = await loadMatrix(join(import.meta.dirname!, "..", "matrix.yaml"));
     const [cell] = selectCells(matrix.cells, "arm/gcc-12/v7/xen-on");

@@ -19,8 +19,10 @@ import { cacheDir } from "../tree/cache_dir.ts";
 import { classifyLog, parseLog } from "../diagnose/parse_log.ts";
 import type { Diagnostic } from "../diagnose/diagnostic.ts";
 import type { BuildStep, CellResult } from "./result.ts";
-import type { Invocation, Runtime } from "./runtime.ts";
+import type { Invocation, Runtime } from "../environment/runtime.ts";
 import { droppedLines } from "./config_file.ts";
+import { configPlan, toolchainProgram } from "../plan/config_plan.ts";
+import { toolchainIdentity } from "../environment/toolchain_profile.ts";
 
 /** Options for {@linkcode buildCell}. */
 export interface BuildCellOptions {
@@ -67,12 +69,15 @@ export async function buildCell(
   const cache = cacheDir();
   const ccache = options.ccache ??
     (await $({ quiet: true, nothrow: true })`command -v ccache`).exitCode === 0;
-  const cc = `${cell.crossCompile}gcc`;
+  const config = configPlan(cell);
   const makeVars = [
-    `ARCH=${cell.arch.kernel_arch}`,
-    `CROSS_COMPILE=${cell.crossCompile}`,
-    ...(ccache ? [`CC=ccache ${cc}`, "HOSTCC=ccache gcc"] : []),
-    ...Object.entries(cell.toolchain.make_vars).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(config.makeVars).map(([k, v]) => `${k}=${v}`),
+    ...(ccache
+      ? [
+        `CC=ccache ${toolchainProgram(cell.toolchain, cell.arch, "cc")}`,
+        `HOSTCC=ccache ${cell.toolchain.hostcc}`,
+      ]
+      : []),
   ];
   const env: Record<string, string> = {
     LC_ALL: "C",
@@ -84,6 +89,9 @@ export async function buildCell(
         CCACHE_DIR: join(cache, "ccache"),
         CCACHE_BASEDIR: cache,
         CCACHE_NOHASHDIR: "1",
+        // The same compiler package in another runtime (a bwrap rootfs, an image) is the same
+        // compiler: hash its content, not its path and mtime, so they share the cache.
+        CCACHE_COMPILERCHECK: "content",
       }
       : {}),
   };
@@ -98,11 +106,15 @@ export async function buildCell(
   const jobs = options.jobs ?? navigator.hardwareConcurrency;
 
   const plan: { name: string; argv: string[]; env?: Record<string, string> }[] = [];
-  if (cell.base.startsWith("all")) {
-    plan.push({ name: "config", argv: [...make, cell.base], env: { KCONFIG_ALLCONFIG: fragment } });
+  if (config.method === "allconfig") {
+    plan.push({
+      name: "config",
+      argv: [...make, config.target],
+      env: { KCONFIG_ALLCONFIG: fragment },
+    });
   } else {
-    plan.push({ name: "config", argv: [...make, cell.base] });
-    if (cell.kconfig.length > 0) {
+    plan.push({ name: "config", argv: [...make, config.target] });
+    if (config.merge) {
       plan.push({
         name: "merge",
         argv: [
@@ -113,11 +125,7 @@ export async function buildCell(
           join(obj, ".config"),
           fragment,
         ],
-        env: {
-          ARCH: cell.arch.kernel_arch,
-          SRCARCH: cell.arch.srcarch,
-          CROSS_COMPILE: cell.crossCompile,
-        },
+        env: { ...config.makeVars, SRCARCH: cell.arch.srcarch },
       });
       plan.push({ name: "olddefconfig", argv: [...make, "olddefconfig"] });
     }
@@ -182,6 +190,12 @@ export async function buildCell(
     variant: variant.name,
     arch: cell.arch.name,
     toolchain: cell.toolchain.name,
+    toolchain_version: toolchainIdentity({
+      arch: cell.arch,
+      toolchain: cell.toolchain,
+      runtime: options.runtime,
+    }).cc,
+    runtime: options.runtime.name,
     status,
     duration_s,
     steps,

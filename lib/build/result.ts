@@ -37,6 +37,8 @@ export interface PredictionRecord {
   verdict: "confirmed" | "missed" | "unjudged";
   /** What differed from the real build (empty when confirmed). */
   differences: string[];
+  /** The toolchain profile the config was resolved with (see lib/environment/). */
+  profile?: { origin: string; path: string; differences: string[] };
 }
 
 /** One cell x variant result. */
@@ -49,6 +51,10 @@ export interface CellResult {
   arch: string;
   /** Toolchain name, such as `gcc-12`. */
   toolchain: string;
+  /** The compiler's exact `--version` line in the runtime the build ran in. */
+  toolchain_version: string;
+  /** The runtime the build ran in. */
+  runtime: string;
   /** Build outcome. */
   status: BuildStatus;
   /** Wall time of all steps, in seconds. */

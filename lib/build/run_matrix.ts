@@ -10,7 +10,7 @@ import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
 import { buildCell, cellSlug } from "./build_cell.ts";
 import type { CellResult, Results } from "./result.ts";
-import { loadRuntime, type Runtime } from "./runtime.ts";
+import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import { acquireRunLock } from "./run_lock.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
@@ -95,6 +95,7 @@ async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Pr
   await Deno.mkdir(outDir, { recursive: true });
   await keepPrevious(join(outDir, "results.json"));
   const total = cells.length * trees.length;
+  const profilesSaid = new Set<string>();
   let index = 0;
   for (const vt of trees) {
     for (const cell of cells) {
@@ -103,7 +104,16 @@ async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Pr
       const cellOut = join(outDir, vt.name, cellSlug(cell.id));
       let prediction: Prediction | undefined;
       if (options.predict ?? true) {
-        prediction = await predictCell(cell, vt.src);
+        prediction = await predictCell(cell, vt.src, { runtime, onProgress: progress });
+        const said = `${cell.toolchain.name}\0${cell.arch.name}`;
+        if (prediction.profile && !profilesSaid.has(said)) {
+          profilesSaid.add(said);
+          for (const d of prediction.profile.differences) {
+            progress(
+              `profile: ${cell.toolchain.name} in '${runtime.name}' differs from the committed profile: ${d}`,
+            );
+          }
+        }
         emit({ kind: "predict", cell: cell.id, variant: vt.name, prediction });
       }
       const result = await buildCell(cell, vt, {
@@ -126,6 +136,7 @@ async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Pr
           config: predictedConfig,
           verdict: check.verdict,
           differences: check.differences,
+          ...(prediction.profile ? { profile: prediction.profile } : {}),
         };
       }
       results.results.push(result);

@@ -1,15 +1,17 @@
 /**
- * The root file system of the bwrap runtime: a minimal Debian 12 made by debootstrap with the
- * packages of `cross/debian-packages.txt`, once, into the cache.
+ * The root file system of a bwrap runtime: `debootstrap --variant=minbase` of its environment's
+ * suite with the environment's packages (cross/environments/), once, into the cache. The
+ * directory is named after a hash of the suite and the package list, so a changed list makes a
+ * new rootfs instead of silently reusing the old one.
  *
  * @module
  */
 import { $ } from "zx";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { isAbsolute, resolve } from "node:path";
-import { CROSS_DIR, type RuntimeSpec } from "../matrix/cross_data.ts";
+import type { Environment } from "../matrix/cross_data.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
+import { shortHash } from "./short_hash.ts";
 
 /** Options for {@linkcode ensureRootfs}. */
 export interface EnsureRootfsOptions {
@@ -19,32 +21,32 @@ export interface EnsureRootfsOptions {
   mirror?: string;
 }
 
-/** The Debian packages a build needs, from `cross/debian-packages.txt`. */
-export async function debianPackages(): Promise<string[]> {
-  const text = await Deno.readTextFile(join(CROSS_DIR, "debian-packages.txt"));
-  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+/** The rootfs directory of an environment, under the cache. */
+export function rootfsDir(env: Environment): string {
+  return join(cacheDir(), "rootfs", `${env.name}-${shortHash([env.suite, ...env.packages])}`);
 }
 
 /**
- * Make sure the bwrap runtime's rootfs exists (about 30 s and 850 MB the first time) and
+ * Make sure the environment's rootfs exists (about a minute and 850 MB the first time) and
  * return its path. Built under a temporary name and renamed, so it is complete or absent.
  */
 export async function ensureRootfs(
-  spec: RuntimeSpec,
+  env: Environment,
   options: EnsureRootfsOptions = {},
 ): Promise<string> {
-  const rootfs = bwrapRootfs(spec);
+  const rootfs = rootfsDir(env);
   if (existsSync(join(rootfs, "usr/bin/make"))) return rootfs;
   const log = options.onProgress ?? (() => {});
   const mirror = options.mirror ?? await hostMirror();
-  const packages = await debianPackages();
   await Deno.mkdir(dirname(rootfs), { recursive: true });
   const tmp = await Deno.makeTempDir({ dir: dirname(rootfs), prefix: ".debootstrap-" });
   try {
-    log(`runtime: debootstrap bookworm from ${mirror} into ${rootfs} (once, about a minute)`);
+    log(
+      `runtime: debootstrap ${env.suite} (${env.name}, ${env.packages.length} packages) from ${mirror} into ${rootfs} (once, about a minute)`,
+    );
     const r = await $({ quiet: true, nothrow: true })`debootstrap --variant=minbase --include=${
-      packages.join(",")
-    } bookworm ${tmp} ${mirror}`;
+      env.packages.join(",")
+    } ${env.suite} ${tmp} ${mirror}`;
     if (r.exitCode !== 0) {
       const last = (r.stdout + r.stderr).trim().split("\n").at(-1) ?? "";
       throw new Error(`Cannot make rootfs '${rootfs}': debootstrap failed: ${last}`);
@@ -55,17 +57,6 @@ export async function ensureRootfs(
     throw e;
   }
   return rootfs;
-}
-
-/** The rootfs directory of a bwrap runtime; a relative `rootfs` is under the cache. */
-export function bwrapRootfs(spec: RuntimeSpec): string {
-  const rootfs = spec.rootfs;
-  if (!rootfs) {
-    throw new Error(
-      `Cannot use runtime '${spec.name}': cross/runtimes/${spec.name}.yaml has no 'rootfs'`,
-    );
-  }
-  return isAbsolute(rootfs) ? rootfs : resolve(cacheDir(), rootfs);
 }
 
 async function hostMirror(): Promise<string> {

@@ -1,13 +1,24 @@
 /**
  * Runtimes share one interface: "run this argv, in this directory, with these mounts and this
  * environment". Each turns an {@linkcode Invocation} into the argv that really runs, built from
- * its description in `cross/runtimes/<name>.yaml`.
+ * its description in `cross/runtimes/<name>.yaml`, and holds one build environment
+ * (`cross/environments/<name>.yaml`): the packages its rootfs or image is made of, or, for the
+ * host, the packages setup.sh installs on it.
  *
  * @module
  */
 import { $ } from "zx";
-import { loadRuntimeSpec, type RuntimeSpec } from "../matrix/cross_data.ts";
-import { bwrapRootfs, ensureRootfs } from "./rootfs.ts";
+import { createHash } from "node:crypto";
+import { basename, join } from "node:path";
+import {
+  CROSS_DIR,
+  type Environment,
+  loadEnvironment,
+  loadRuntimeSpec,
+  type RuntimeSpec,
+} from "../matrix/cross_data.ts";
+import { ensureRootfs, rootfsDir } from "./rootfs.ts";
+import { shortHash } from "./short_hash.ts";
 
 /** A directory made visible inside the runtime at the same path. */
 export interface Mount {
@@ -29,14 +40,33 @@ export interface Invocation {
   mounts: Mount[];
 }
 
+/** What a command run with {@linkcode runSync} left. */
+export interface SyncOutput {
+  /** Exit code (127: the program is not there). */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
 /** A runtime: knows how to wrap an invocation. */
 export interface Runtime {
   /** Runtime name (`host`, `bwrap`, `docker`, `podman`). */
   readonly name: string;
+  /** Its description. */
+  readonly spec: RuntimeSpec;
+  /** The build environment it holds. */
+  readonly environment: Environment;
   /** The argv that runs `inv` in this runtime; `env` is what the wrapper itself needs. */
   wrap(inv: Invocation): { argv: string[]; env: Record<string, string> };
   /** Make the runtime ready (rootfs, image) before the first build; throws what to do. */
   prepare(onProgress?: (line: string) => void): Promise<void>;
+  /**
+   * What identifies this runtime's contents (after `prepare`): the installed packages' digest
+   * for the host and a rootfs, the image reference for docker/podman.
+   */
+  identity(): string;
 }
 
 /** The runtime described by `cross/runtimes/<name>.yaml`. */
@@ -48,44 +78,117 @@ export function loadRuntime(name: string): Runtime {
 
 /** Make a runtime from its description. */
 export function runtimeFromSpec(spec: RuntimeSpec): Runtime {
+  const environment = loadEnvironment(spec.environment);
   switch (spec.kind) {
     case "host":
       return {
         name: spec.name,
+        spec,
+        environment,
         wrap: (inv) => ({ argv: inv.argv, env: inv.env }),
         prepare: () => Promise.resolve(),
+        identity: () => `host:${dpkgDigest("/")}`,
       };
     case "bwrap":
       return {
         name: spec.name,
-        wrap: (inv) => ({ argv: bwrapArgv(spec, inv), env: {} }),
+        spec,
+        environment,
+        wrap: (inv) => ({ argv: bwrapArgv(spec, rootfsDir(environment), inv), env: {} }),
         prepare: async (onProgress) => {
-          await ensureRootfs(spec, onProgress ? { onProgress } : {});
+          await ensureRootfs(environment, onProgress ? { onProgress } : {});
+        },
+        identity: () => {
+          const rootfs = rootfsDir(environment);
+          return `bwrap:${basename(rootfs)}:${dpkgDigest(rootfs)}`;
         },
       };
     case "oci":
       return {
         name: spec.name,
-        wrap: (inv) => ({ argv: ociArgv(spec, inv), env: {} }),
-        prepare: () => checkImage(spec),
+        spec,
+        environment,
+        wrap: (inv) => ({ argv: ociArgv(spec, environment, inv), env: {} }),
+        prepare: () => checkImage(spec, environment),
+        identity: () => `${spec.name}:${imageRef(spec, environment)}`,
       };
   }
 }
 
-async function checkImage(spec: RuntimeSpec): Promise<void> {
+/**
+ * The image reference of an OCI runtime: its `image` tagged with a hash of the environment's
+ * packages, so an image built from another list is never used by mistake.
+ */
+export function imageRef(spec: RuntimeSpec, env: Environment): string {
+  return `${need(spec, "image")}:${shortHash([env.image, ...env.packages])}`;
+}
+
+/**
+ * The argv that builds the image of an OCI runtime from `cross/containers/Containerfile` with
+ * the environment's base image and packages.
+ */
+export function imageBuildArgv(runtime: Runtime): string[] {
+  const { spec, environment: env } = runtime;
+  if (spec.kind !== "oci") {
+    throw new Error(
+      `Cannot build an image for runtime '${spec.name}': it is a ${spec.kind} runtime`,
+    );
+  }
+  return [
+    need(spec, "program"),
+    "build",
+    "--build-arg",
+    `BASE=${env.image}`,
+    "--build-arg",
+    `PACKAGES=${env.packages.join(" ")}`,
+    "-t",
+    imageRef(spec, env),
+    "-f",
+    join(CROSS_DIR, "containers", "Containerfile"),
+    join(CROSS_DIR, "containers"),
+  ];
+}
+
+/**
+ * Run `inv` in `runtime` and wait for it, synchronously (the Kconfig engine's `$(shell,…)` calls
+ * are synchronous). A program that is not there gives code 127, as a shell would.
+ */
+export function runSync(runtime: Runtime, inv: Invocation): SyncOutput {
+  const wrapped = runtime.wrap(inv);
+  const r = $.sync({
+    cwd: inv.cwd,
+    env: { ...Deno.env.toObject(), ...wrapped.env },
+    quiet: true,
+    nothrow: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  })`${wrapped.argv}`;
+  return { code: r.exitCode ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** SHA-256 prefix of a root's dpkg status file (its exact packages), or `unknown`. */
+function dpkgDigest(root: string): string {
+  try {
+    const status = Deno.readFileSync(join(root, "var/lib/dpkg/status"));
+    return createHash("sha256").update(status).digest("hex").slice(0, 12);
+  } catch {
+    return "unknown";
+  }
+}
+
+async function checkImage(spec: RuntimeSpec, env: Environment): Promise<void> {
   const program = need(spec, "program");
-  const image = need(spec, "image");
+  const image = imageRef(spec, env);
   const r = await $({ quiet: true, nothrow: true })`${program} image inspect ${image}`;
   if (r.exitCode !== 0) {
     throw new Error(
       `Cannot use runtime '${spec.name}': '${program} image inspect ${image}' failed (${
         (r.stderr.trim().split("\n")[0] ?? "").replace(/^Error: /, "")
-      }); start the engine, then build the image with '${program} build -t ${image} -f cross/containers/Containerfile cross'`,
+      }); start the engine, then build the image with the command 'deno run -A mod.ts env image ${spec.name}' prints`,
     );
   }
 }
 
-function need(spec: RuntimeSpec, field: "program" | "image" | "rootfs"): string {
+function need(spec: RuntimeSpec, field: "program" | "image"): string {
   const v = spec[field];
   if (!v) {
     throw new Error(
@@ -95,8 +198,7 @@ function need(spec: RuntimeSpec, field: "program" | "image" | "rootfs"): string 
   return v;
 }
 
-function bwrapArgv(spec: RuntimeSpec, inv: Invocation): string[] {
-  const rootfs = bwrapRootfs(spec);
+function bwrapArgv(spec: RuntimeSpec, rootfs: string, inv: Invocation): string[] {
   // bwrap's own root is an empty tmpfs: mount only the parts of the rootfs a build needs, so
   // the build's directories can be mounted at their host paths, wherever those are.
   const argv = [need(spec, "program")];
@@ -115,7 +217,7 @@ function bwrapArgv(spec: RuntimeSpec, inv: Invocation): string[] {
   return [...argv, "--", ...inv.argv];
 }
 
-function ociArgv(spec: RuntimeSpec, inv: Invocation): string[] {
+function ociArgv(spec: RuntimeSpec, env: Environment, inv: Invocation): string[] {
   const argv = [need(spec, "program"), "run", "--rm", "--init"];
   if (!spec.network) argv.push("--network", "none");
   for (const m of inv.mounts) {
@@ -123,5 +225,5 @@ function ociArgv(spec: RuntimeSpec, inv: Invocation): string[] {
   }
   argv.push("--workdir", inv.cwd);
   for (const [k, v] of Object.entries(inv.env)) argv.push("--env", `${k}=${v}`);
-  return [...argv, need(spec, "image"), ...inv.argv];
+  return [...argv, imageRef(spec, env), ...inv.argv];
 }

@@ -12,8 +12,8 @@
 import { parseArgs } from "node:util";
 import { type Kconfig, loadKconfig } from "./kconfig.ts";
 
-const USAGE = `usage: config --tree DIR --arch ARCH [--cross-compile PREFIX] [--profile FILE]
-              [--record-profile]
+const USAGE = `usage: config --tree DIR --arch ARCH [--toolchain NAME | --cross-compile PREFIX]
+              [--runtime NAME] [--profile FILE | --record-profile] [--profile-out FILE]
               (--defconfig NAME | --allnoconfig | --allyesconfig | --allmodconfig |
                --alldefconfig | --olddefconfig FILE)
               [--add FRAGMENT_FILE|CONFIG_X=V]... [--output FILE] [--savedefconfig FILE]
@@ -37,6 +37,9 @@ export async function configCommand(args: string[]): Promise<number> {
         "cross-compile": { type: "string" },
         profile: { type: "string" },
         "record-profile": { type: "boolean", default: false },
+        "profile-out": { type: "string" },
+        toolchain: { type: "string" },
+        runtime: { type: "string", default: "host" },
         defconfig: { type: "string" },
         allnoconfig: { type: "boolean", default: false },
         allyesconfig: { type: "boolean", default: false },
@@ -96,12 +99,22 @@ export async function configCommand(args: string[]): Promise<number> {
 
   let kc: Kconfig;
   try {
+    // Like make: CROSS_COMPILE from the command line, else from the environment, else the
+    // arch's default toolchain (cross/arches/<arch>.yaml).
+    const crossCompile = v["cross-compile"] ?? Deno.env.get("CROSS_COMPILE");
     kc = await loadKconfig(v.tree, {
       arch: v.arch,
-      crossCompile: v["cross-compile"],
-      profile: v.profile,
-      record: v["record-profile"] ? "always" : false,
+      ...(v.toolchain !== undefined ? { toolchain: v.toolchain } : {}),
+      ...(crossCompile !== undefined ? { crossCompile } : {}),
+      ...(v.profile !== undefined ? { profile: v.profile } : {}),
+      runtime: v.runtime,
+      record: v["record-profile"],
+      ...(v["profile-out"] !== undefined ? { recordTo: v["profile-out"] } : {}),
+      onProgress: (line) => console.error(line),
     });
+    for (const d of kc.profileUse?.differences ?? []) {
+      console.error(`profile: differs from the committed profile: ${d}`);
+    }
   } catch (e) {
     return fail(prefix(`Cannot load Kconfig tree '${v.tree}'`, e));
   }

@@ -31,17 +31,15 @@ import {
 import { KconfigError, MacroExpander, type MacroHost } from "./macro.ts";
 import { type ParsedTree, parseExpr, parseKconfig } from "./parser.ts";
 import {
-  emptyProfile,
-  findProfile,
-  PROFILE_DIR,
   profileHost,
-  profileName,
   readProfile,
-  recordingHost,
   srcArch,
   type ToolchainProfile,
   writeProfile,
 } from "./profile.ts";
+import { crossNames, loadArch, loadToolchain, type Toolchain } from "../matrix/cross_data.ts";
+import { loadRuntime, type Runtime } from "../environment/runtime.ts";
+import { type ProfileUse, useProfile } from "../environment/toolchain_profile.ts";
 
 export type { ToolchainProfile } from "./profile.ts";
 export type { MenuNode, Prop, Sym, SymType, Tri } from "./expr.ts";
@@ -50,17 +48,27 @@ export type { MenuNode, Prop, Sym, SymType, Tri } from "./expr.ts";
 export interface LoadOptions {
   /** Kernel ARCH (`arm`, `x86_64`, …); SRCARCH is derived like make does. */
   arch: string;
-  /** A profile object, or the path of a profile JSON file. */
-  profile?: string | ToolchainProfile;
-  /** CROSS_COMPILE prefix; picks `cross/profiles/<prefix>gcc*.json` when no profile is given. */
-  crossCompile?: string;
   /**
-   * Record a profile with the real compiler when none is found (or always, when `"always"`),
-   * saving it to `recordTo` (default `cross/profiles/<prefix>gcc-<major>.json`).
+   * Replay exactly this profile (an object, or the path of a profile JSON file) and nothing
+   * else: no toolchain is asked.
    */
-  record?: boolean | "always";
-  /** Where a recorded profile is written. */
+  profile?: string | ToolchainProfile;
+  /** The toolchain (`cross/toolchains/<name>.yaml`, or its description). */
+  toolchain?: string | Toolchain;
+  /**
+   * CROSS_COMPILE, as make takes it, when no toolchain is named: the toolchain of
+   * `cross/toolchains/` with that prefix for the arch, else a GCC with that prefix. Without
+   * either, the arch's `default_toolchain`.
+   */
+  crossCompile?: string;
+  /** The runtime whose toolchain answers the probes (default `host`). */
+  runtime?: string | Runtime;
+  /** Record the profile afresh instead of using the cached one. */
+  record?: boolean;
+  /** Also write the profile used to this file. */
   recordTo?: string;
+  /** Called with a line of progress (profile recorded, fallbacks, differing probes). */
+  onProgress?: (line: string) => void;
 }
 
 /** Options of the operations that take a KCONFIG_ALLCONFIG-style fragment. */
@@ -78,47 +86,74 @@ export interface DroppedLine {
 }
 
 /**
- * Load and parse the Kconfig tree for an ARCH, answering toolchain macros from a profile.
+ * Load and parse the Kconfig tree for an ARCH, answering toolchain macros from the profile of
+ * the environment (toolchain in runtime) the build runs in: cached, recorded on first use, or
+ * the committed fallback when the toolchain is not installed (see lib/environment/).
  *
  * @param tree Kernel source tree (containing the top `Kconfig`).
- * @param options ARCH and toolchain selection.
+ * @param options ARCH, toolchain and runtime selection.
  */
 export async function loadKconfig(tree: string, options: LoadOptions): Promise<Kconfig> {
   // Async by contract (the predictor awaits it); parsing itself is synchronous.
   await Promise.resolve();
-  let profile: ToolchainProfile | undefined;
-  // Like make: no CROSS_COMPILE means the host compiler.
-  const cross = options.crossCompile ?? "";
-  if (typeof options.profile === "object") profile = options.profile;
-  else if (typeof options.profile === "string") profile = readProfile(options.profile);
-  else if (options.record !== "always") {
-    const found = findProfile(cross);
-    if (found) profile = readProfile(found);
-  }
-  if (!profile) {
-    if (!options.record) {
-      throw new Error(
-        `Cannot load Kconfig for ARCH '${options.arch}': no toolchain profile for CROSS_COMPILE '${cross}' (pass a profile, or record one with --record-profile)`,
-      );
-    }
-    const prefix = cross;
-    const name = profileName(prefix);
-    const rec = emptyProfile(name, options.arch, prefix);
-    const kc = new Kconfig(
-      tree,
-      options.arch,
-      recordingHost(tree, {
-        arch: options.arch,
-        crossCompile: prefix,
-      }, rec),
-    );
-    kc.profile = rec;
-    writeProfile(options.recordTo ?? join(PROFILE_DIR, `${name}.json`), rec);
+  if (options.profile !== undefined) {
+    const profile = typeof options.profile === "object"
+      ? options.profile
+      : readProfile(options.profile);
+    const kc = new Kconfig(tree, options.arch, profileHost(profile, tree, options.arch));
+    kc.profile = profile;
     return kc;
   }
-  const kc = new Kconfig(tree, options.arch, profileHost(profile, tree, options.arch));
-  kc.profile = profile;
+  const arch = loadArch(options.arch) ?? {
+    name: options.arch,
+    kernel_arch: options.arch,
+    srcarch: srcArch(options.arch),
+    image: "",
+    default_toolchain: "",
+  };
+  const toolchain = resolveToolchain(options, arch.kernel_arch, arch.default_toolchain);
+  const runtime = typeof options.runtime === "object"
+    ? options.runtime
+    : loadRuntime(options.runtime ?? "host");
+  const use = useProfile(tree, { arch, toolchain, runtime }, {
+    ...(options.record ? { record: true } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const kc = new Kconfig(tree, options.arch, use.host);
+  use.save();
+  kc.profile = use.profile;
+  kc.profileUse = use;
+  if (options.recordTo) writeProfile(options.recordTo, use.profile);
   return kc;
+}
+
+function resolveToolchain(options: LoadOptions, arch: string, fallback: string): Toolchain {
+  const named = (name: string) => {
+    const tc = loadToolchain(name);
+    if (!tc) throw new Error(`Cannot load toolchain '${name}': no cross/toolchains/${name}.yaml`);
+    return tc;
+  };
+  if (typeof options.toolchain === "object") return options.toolchain;
+  if (options.toolchain !== undefined) return named(options.toolchain);
+  const cross = options.crossCompile;
+  if (cross === undefined) {
+    if (fallback) return named(fallback);
+    throw new Error(
+      `Cannot choose a toolchain for ARCH '${arch}': no cross/arches/${arch}.yaml names a default_toolchain; set CROSS_COMPILE`,
+    );
+  }
+  const known = crossNames("toolchains").map((n) => loadToolchain(n)!).find((t) =>
+    t.cross_compile[arch] === cross && t.cc.startsWith("${CROSS_COMPILE}")
+  );
+  return known ?? {
+    name: `${cross}gcc`,
+    cross_compile: { [arch]: cross },
+    cc: "${CROSS_COMPILE}gcc",
+    ld: "${CROSS_COMPILE}ld",
+    hostcc: "gcc",
+    make_vars: {},
+    packages: {},
+  };
 }
 
 /** The value of an expression under the current configuration, see {@linkcode Kconfig.evalExpr}. */
@@ -137,6 +172,8 @@ export class Kconfig {
   readonly tree: ParsedTree;
   /** The profile the tree was parsed with. */
   profile: ToolchainProfile | undefined;
+  /** Where that profile came from, when it was chosen by environment (see {@linkcode loadKconfig}). */
+  profileUse: ProfileUse | undefined;
   /** Kernel ARCH the tree was parsed for. */
   readonly arch: string;
   /** Messages from `$(info,…)`, `$(warning-if,…)` and the parser. */

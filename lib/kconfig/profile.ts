@@ -1,26 +1,27 @@
 /**
  * Toolchain profiles: the answers a real toolchain gives to the Kconfig tree's `$(shell,…)`
  * calls and the environment the kernel Makefile exports to `conf` (CC, LD, CC_VERSION_TEXT, …).
- * The engine replays a profile and stays pure; {@linkcode recordProfile} runs the calls once
- * with the real compiler.
+ * The engine replays a profile and stays pure; {@linkcode liveHost} asks the real toolchain for
+ * what a profile lacks (lib/environment/ runs it in the build's runtime).
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type MacroHost, shellOutput } from "./macro.ts";
 
-/** Recorded toolchain answers, as saved in `cross/profiles/*.json`. */
+/**
+ * Recorded toolchain answers: cached per environment under `<cache>/profiles/`, committed under
+ * `cross/profiles/` as the fallback for machines without the toolchain.
+ */
 export interface ToolchainProfile {
   /** Format version. */
-  version: 1;
-  /** Profile name, such as `arm-linux-gnueabi-gcc-12`. */
+  version: 2;
+  /** Profile name, such as `gcc-12-arm-6.1`. */
   name: string;
-  /** The CROSS_COMPILE prefix it was recorded with. */
-  crossCompile: string;
   /** ARCH it was recorded for. */
   arch: string;
-  /** `$(CC) --version` first line at recording time. */
-  ccVersionText: string;
+  /** The environment whose answers these are. */
+  environment?: ProfileEnvironment;
   /** Environment variables Kconfig consulted (null: unset). */
   env: Record<string, string | null>;
   /** `$(shell,…)` command (tree path replaced by `$(srctree)`) to its post-processed output. */
@@ -77,6 +78,7 @@ export function profileHost(
   profile: ToolchainProfile,
   tree: string,
   arch: string,
+  hint = "record it again with --record-profile",
 ): MacroHost {
   const base = baseEnv(tree, arch);
   return {
@@ -84,14 +86,14 @@ export function profileHost(
       if (name in base) return base[name];
       if (name in profile.env) return profile.env[name] ?? undefined;
       throw new Error(
-        `Cannot expand '$(${name})': environment variable ${name} is not recorded in toolchain profile '${profile.name}' (record it again with --record-profile)`,
+        `Cannot expand '$(${name})': environment variable ${name} is not recorded in toolchain profile '${profile.name}' (${hint})`,
       );
     },
     shell(command: string): string {
       const out = profile.shell[shellKey(command, tree)];
       if (out === undefined) {
         throw new Error(
-          `Cannot run '$(shell,${command})': the call is not recorded in toolchain profile '${profile.name}' (record it again with --record-profile)`,
+          `Cannot run '$(shell,${command})': the call is not recorded in toolchain profile '${profile.name}' (${hint})`,
         );
       }
       return out;
@@ -99,86 +101,76 @@ export function profileHost(
   };
 }
 
-/** Options for {@linkcode recordingHost}. */
-export interface RecordOptions {
-  /** Kernel ARCH. */
-  arch: string;
-  /** CROSS_COMPILE prefix, such as `arm-linux-gnueabi-`. */
-  crossCompile: string;
+/**
+ * Where a live profile gets what it has not recorded yet: the environment make exports to
+ * `conf`, and the output of a shell command, both taken in the environment the build runs in.
+ */
+export interface LiveSource {
+  /** Value of a variable in the environment make exports to `conf`, or undefined when unset. */
+  env(name: string): string | undefined;
+  /** Raw standard output of `sh -c command`. */
+  shell(command: string): string;
 }
 
-/** Environment values the kernel Makefile exports for a GCC toolchain. */
-function makeEnv(cross: string): Record<string, string> {
-  const cc = `${cross}gcc`;
-  let ccv = "";
-  try {
-    const out = new Deno.Command("sh", {
-      args: ["-c", `LC_ALL=C ${cc} --version 2>/dev/null | head -n 1`],
-      stdout: "piped",
-      stderr: "null",
-    }).outputSync();
-    ccv = new TextDecoder().decode(out.stdout).replace(/\n$/, "").replaceAll("#", "");
-  } catch {
-    ccv = "";
-  }
-  return {
-    CC: cc,
-    LD: `${cross}ld`,
-    AR: `${cross}ar`,
-    NM: `${cross}nm`,
-    OBJCOPY: `${cross}objcopy`,
-    OBJDUMP: `${cross}objdump`,
-    READELF: `${cross}readelf`,
-    STRIP: `${cross}strip`,
-    CROSS_COMPILE: cross,
-    HOSTCC: "gcc",
-    HOSTCXX: "g++",
-    RUSTC: "rustc",
-    BINDGEN: "bindgen",
-    PAHOLE: "pahole",
-    CC_VERSION_TEXT: ccv,
-  };
-}
-
-/** A macro host that runs the calls with the real toolchain and records them into `into`. */
-export function recordingHost(
+/**
+ * A macro host that answers from `profile` and asks `live` for what it lacks, recording each
+ * answer into `profile` (a `$(shell,…)` call a newer kernel adds is recorded on the spot).
+ * `onRecord` is called after each new answer.
+ */
+export function liveHost(
+  profile: ToolchainProfile,
   tree: string,
-  options: RecordOptions,
-  into: ToolchainProfile,
+  arch: string,
+  live: LiveSource,
+  onRecord: () => void = () => {},
 ): MacroHost {
-  const base = baseEnv(tree, options.arch);
-  const exported = makeEnv(options.crossCompile);
-  const cwd = Deno.makeTempDirSync({ prefix: "kconfig-record-" });
-  const env: Record<string, string> = { ...Deno.env.toObject(), ...exported, ...base };
-  into.ccVersionText = exported.CC_VERSION_TEXT ?? "";
+  const base = baseEnv(tree, arch);
   return {
     env(name: string): string | undefined {
       if (name in base) return base[name];
-      const v = name in exported ? exported[name] : Deno.env.get(name);
-      into.env[name] = v ?? null;
+      if (name in profile.env) return profile.env[name] ?? undefined;
+      const v = live.env(name);
+      profile.env[name] = v ?? null;
+      onRecord();
       return v;
     },
     shell(command: string): string {
       const key = shellKey(command, tree);
-      const known = into.shell[key];
+      const known = profile.shell[key];
       if (known !== undefined) return known;
-      const out = new Deno.Command("sh", {
-        args: ["-c", command],
-        cwd,
-        env,
-        stdout: "piped",
-        stderr: "null",
-      }).outputSync();
-      const text = shellOutput(new TextDecoder().decode(out.stdout));
-      into.shell[key] = text;
+      const text = shellOutput(live.shell(command));
+      profile.shell[key] = text;
+      onRecord();
       return text;
     },
   };
 }
 
+/** Where a profile was taken: the environment that answered its probes. */
+export interface ProfileEnvironment {
+  /** Runtime name (`host`, `bwrap`, …). */
+  runtime: string;
+  /** What identifies the runtime's contents (see `Runtime.identity`). */
+  runtimeIdentity: string;
+  /** Toolchain name (`cross/toolchains/<name>.yaml`). */
+  toolchain: string;
+  /** First line of the compiler's `--version`. */
+  cc: string;
+  /** First line of the linker's `--version`. */
+  ld: string;
+  /** Kernel VERSION.PATCHLEVEL the probes were asked by. */
+  kernel: string;
+  /** make variables the toolchain sets (ARCH, CROSS_COMPILE, LLVM, …). */
+  makeVars: Record<string, string>;
+}
+
 /** An empty profile to record into. */
-export function emptyProfile(name: string, arch: string, crossCompile: string): ToolchainProfile {
-  return { version: 1, name, crossCompile, arch, ccVersionText: "", env: {}, shell: {} };
+export function emptyProfile(
+  name: string,
+  arch: string,
+  environment?: ProfileEnvironment,
+): ToolchainProfile {
+  return { version: 2, name, arch, ...(environment ? { environment } : {}), env: {}, shell: {} };
 }
 
 /** Read a profile from a JSON file. */
@@ -189,47 +181,40 @@ export function readProfile(path: string): ToolchainProfile {
   } catch (e) {
     throw new Error(`Cannot read toolchain profile '${path}': ${(e as Error).message}`);
   }
-  if (data?.version !== 1 || typeof data.shell !== "object" || typeof data.env !== "object") {
-    throw new Error(`Cannot read toolchain profile '${path}': not a version 1 profile`);
+  if (data?.version !== 2 || typeof data.shell !== "object" || typeof data.env !== "object") {
+    throw new Error(
+      `Cannot read toolchain profile '${path}': not a version 2 profile (record it again with 'deno task kconfig … --record-profile')`,
+    );
   }
   return data;
 }
 
-/** Write a profile as stable, sorted JSON. */
+/** Write a profile as stable, sorted JSON, atomically (a reader never sees half a file). */
 export function writeProfile(path: string, profile: ToolchainProfile): void {
   const sorted = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
   const out = { ...profile, env: sorted(profile.env), shell: sorted(profile.shell) };
-  Deno.writeTextFileSync(path, JSON.stringify(out, null, 2) + "\n");
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  Deno.writeTextFileSync(tmp, JSON.stringify(out, null, 2) + "\n");
+  Deno.renameSync(tmp, path);
 }
 
 /**
- * Find the committed profile for a CROSS_COMPILE prefix: `cross/profiles/<prefix>gcc*.json`,
- * the highest version when several match. Returns undefined when there is none.
+ * The probes whose answers differ between two profiles, each said as
+ * `<call>: <a's answer> here, <b's answer> there`; calls only one of them made are skipped.
  */
-export function findProfile(crossCompile: string, dir: string = PROFILE_DIR): string | undefined {
-  const prefix = `${crossCompile}gcc`;
-  const hits: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (e.isFile && e.name.startsWith(prefix) && e.name.endsWith(".json")) hits.push(e.name);
+export function profileDifferences(a: ToolchainProfile, b: ToolchainProfile): string[] {
+  const out: string[] = [];
+  for (const [call, answer] of Object.entries(a.shell)) {
+    const other = b.shell[call];
+    if (other !== undefined && other !== answer) {
+      out.push(`$(shell,${call}): '${answer}' live, '${other}' committed`);
     }
-  } catch {
-    return undefined;
   }
-  hits.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-  const last = hits[hits.length - 1];
-  return last ? resolve(dir, last) : undefined;
-}
-
-/** Name a new profile after the compiler: `<prefix>gcc-<major>`. */
-export function profileName(crossCompile: string): string {
-  try {
-    const out = new Deno.Command(`${crossCompile}gcc`, { args: ["-dumpversion"], stdout: "piped" })
-      .outputSync();
-    const major = new TextDecoder().decode(out.stdout).trim().split(".")[0];
-    return `${crossCompile}gcc-${major}`;
-  } catch (e) {
-    throw new Error(`Cannot run '${crossCompile}gcc': ${(e as Error).message}`);
+  for (const [name, value] of Object.entries(a.env)) {
+    if (name in b.env && b.env[name] !== value) {
+      out.push(`$(${name}): '${value ?? ""}' live, '${b.env[name] ?? ""}' committed`);
+    }
   }
+  return out.sort();
 }

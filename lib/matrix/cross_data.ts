@@ -19,21 +19,35 @@ const archSchema = strict({
   kernel_arch: z.string(),
   srcarch: z.string(),
   image: z.string(),
+  default_toolchain: z.string(),
 });
 
 const toolchainSchema = strict({
   name: z.string(),
   cross_compile: z.record(z.string(), z.string()),
-  debian_packages: z.record(z.string(), z.array(z.string())).default({}),
+  cc: z.string(),
+  ld: z.string(),
+  hostcc: z.string(),
   make_vars: z.record(z.string(), z.string()).default({}),
+  packages: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+const environmentSchema = strict({
+  name: z.string(),
+  extends: z.string().optional(),
+  suite: z.string().optional(),
+  image: z.string().optional(),
+  packages: z.array(z.string()).default([]),
+  toolchains: z.array(z.string()).default([]),
 });
 
 const runtimeSchema = strict({
   name: z.string(),
   kind: z.enum(["host", "bwrap", "oci"]),
+  environment: z.string(),
+  packages: z.array(z.string()).default([]),
   program: z.string().optional(),
   image: z.string().optional(),
-  rootfs: z.string().optional(),
   binds: z.array(z.string()).default([]),
   symlinks: z.record(z.string(), z.string()).default({}),
   network: z.boolean().default(false),
@@ -45,9 +59,27 @@ export type Arch = z.output<typeof archSchema>;
 export type Toolchain = z.output<typeof toolchainSchema>;
 /** A runtime description (`cross/runtimes/<name>.yaml`). */
 export type RuntimeSpec = z.output<typeof runtimeSchema>;
+/** An environment description as written (`cross/environments/<name>.yaml`). */
+export type EnvironmentSpec = z.output<typeof environmentSchema>;
+
+/** A build environment with `extends` resolved: everything it holds. */
+export interface Environment {
+  /** Environment name. */
+  name: string;
+  /** Debian suite to debootstrap. */
+  suite: string;
+  /** Base image of the container runtimes. */
+  image: string;
+  /** The toolchains it holds. */
+  toolchains: string[];
+  /** Every Debian package it installs: its own, its parents', its toolchains', sorted. */
+  packages: string[];
+}
+
+type CrossKind = "arches" | "toolchains" | "runtimes" | "environments";
 
 /** The names available for a kind of data, sorted. */
-export function crossNames(kind: "arches" | "toolchains" | "runtimes"): string[] {
+export function crossNames(kind: CrossKind): string[] {
   const dir = join(CROSS_DIR, kind);
   return [...Deno.readDirSync(dir)]
     .filter((e) => e.isFile && e.name.endsWith(".yaml"))
@@ -56,7 +88,7 @@ export function crossNames(kind: "arches" | "toolchains" | "runtimes"): string[]
 }
 
 function readData<T extends z.ZodType>(
-  kind: "arches" | "toolchains" | "runtimes",
+  kind: CrossKind,
   name: string,
   schema: T,
 ): z.output<T> | undefined {
@@ -79,4 +111,46 @@ export function loadToolchain(name: string): Toolchain | undefined {
 /** Read `cross/runtimes/<name>.yaml`, or undefined when there is no such file. */
 export function loadRuntimeSpec(name: string): RuntimeSpec | undefined {
   return readData("runtimes", name, runtimeSchema);
+}
+
+/**
+ * Read `cross/environments/<name>.yaml` with its `extends` chain and its toolchains' packages
+ * resolved. Throws when it, a parent or a toolchain is missing.
+ */
+export function loadEnvironment(name: string): Environment {
+  const chain: EnvironmentSpec[] = [];
+  for (let n: string | undefined = name; n !== undefined;) {
+    if (chain.some((e) => e.name === n)) {
+      throw new Error(`Cannot load environment '${name}': 'extends' loops through '${n}'`);
+    }
+    const spec: EnvironmentSpec | undefined = readData("environments", n, environmentSchema);
+    if (!spec) {
+      throw new Error(
+        `Cannot load environment '${n}': no cross/environments/${n}.yaml; environments are ${
+          crossNames("environments").join(", ")
+        }`,
+      );
+    }
+    chain.push(spec);
+    n = spec.extends;
+  }
+  const pick = (f: "suite" | "image") => chain.find((e) => e[f] !== undefined)?.[f];
+  const toolchains = [...new Set(chain.flatMap((e) => e.toolchains))];
+  const packages = new Set(chain.flatMap((e) => e.packages));
+  for (const t of toolchains) {
+    const tc = loadToolchain(t);
+    if (!tc) {
+      throw new Error(
+        `Cannot load environment '${name}': toolchain '${t}' has no cross/toolchains/${t}.yaml`,
+      );
+    }
+    for (const list of Object.values(tc.packages)) list.forEach((p) => packages.add(p));
+  }
+  return {
+    name,
+    suite: pick("suite") ?? "bookworm",
+    image: pick("image") ?? "debian:bookworm-slim",
+    toolchains,
+    packages: [...packages].sort(),
+  };
 }

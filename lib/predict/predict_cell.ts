@@ -11,6 +11,8 @@ import type { Cell } from "../matrix/load_matrix.ts";
 import { type Kconfig, loadKconfig } from "../kconfig/kconfig.ts";
 import { kbuildObjects, type Unmodelled } from "../kbuild/kbuild_objects.ts";
 import { MakeScope } from "../kbuild/make_eval.ts";
+import { configPlan } from "../plan/config_plan.ts";
+import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import {
   applyHazardRule,
   type HazardRule,
@@ -40,22 +42,41 @@ export interface Prediction {
   objects: { builtin: number; lib: number; modules: number };
   /** Directories the object model could not evaluate faithfully. */
   unmodelled: Unmodelled[];
+  /** The toolchain profile the config was resolved with, and where it came from. */
+  profile?: {
+    /** `cached`/`recorded` in the build's runtime, or `committed` (toolchain not installed). */
+    origin: "cached" | "recorded" | "committed";
+    /** Path of the profile. */
+    path: string;
+    /** Probes whose live answer differs from the committed profile's. */
+    differences: string[];
+  };
 }
 
 /** Options for {@linkcode predictCell}. */
 export interface PredictOptions {
   /** The hazard rules (default: every rule in `cross/hazards/`). */
   rules?: HazardRule[];
+  /** The runtime the build runs in: the toolchain's answers are taken there (default `host`). */
+  runtime?: Runtime;
+  /** Called with a line of progress (a profile recorded, probes that differ, fallbacks). */
+  onProgress?: (line: string) => void;
 }
 
 const kconfigs = new Map<string, Promise<Kconfig>>();
 
-/** The parsed Kconfig tree of `src` for an ARCH and toolchain, parsed once and reused. */
-function kconfigFor(src: string, arch: string, crossCompile: string): Promise<Kconfig> {
-  const key = `${src}\0${arch}\0${crossCompile}`;
+/** The parsed Kconfig tree of `src` for a cell's arch and toolchain in a runtime, parsed once. */
+function kconfigFor(src: string, cell: Cell, options: PredictOptions): Promise<Kconfig> {
+  const runtime = options.runtime ?? loadRuntime("host");
+  const key = `${src}\0${cell.arch.name}\0${cell.toolchain.name}\0${runtime.name}`;
   let kc = kconfigs.get(key);
   if (!kc) {
-    kc = loadKconfig(src, { arch, crossCompile });
+    kc = loadKconfig(src, {
+      arch: cell.arch.kernel_arch,
+      toolchain: cell.toolchain,
+      runtime,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     kconfigs.set(key, kc);
     kc.catch(() => kconfigs.delete(key));
   }
@@ -74,27 +95,24 @@ function archDefconfig(src: string, srcarch: string): string {
   return name;
 }
 
-/** Resolve the config the build stage's config steps would write. */
+/** Resolve the config the build's config steps write, following the same plan. */
 function resolveConfig(kc: Kconfig, cell: Cell, src: string, srcarch: string): void {
-  const fragment = cell.kconfig;
-  switch (cell.base) {
-    case "allnoconfig":
-      kc.allnoconfig({ fragment });
-      return;
-    case "allyesconfig":
-      kc.allyesconfig({ fragment });
-      return;
-    case "allmodconfig":
-      kc.allmodconfig({ fragment });
-      return;
-    case "alldefconfig":
-      kc.alldefconfig({ fragment });
-      return;
+  const plan = configPlan(cell);
+  const fragment = plan.fragment;
+  if (plan.method === "allconfig") {
+    const ops = {
+      allnoconfig: () => kc.allnoconfig({ fragment }),
+      allyesconfig: () => kc.allyesconfig({ fragment }),
+      allmodconfig: () => kc.allmodconfig({ fragment }),
+      alldefconfig: () => kc.alldefconfig({ fragment }),
+    };
+    const op = ops[plan.target as keyof typeof ops];
+    if (!op) throw new Error(`Cannot predict base '${plan.target}': not an all*config target`);
+    op();
+    return;
   }
-  // `make <defconfig>`, then merge_config.sh -m (fragment lines override) and olddefconfig.
-  const name = cell.base === "defconfig" ? archDefconfig(src, srcarch) : cell.base;
-  kc.defconfig(name);
-  if (fragment.length > 0) kc.olddefconfig(kc.write(), { fragment });
+  kc.defconfig(plan.target === "defconfig" ? archDefconfig(src, srcarch) : plan.target);
+  if (plan.merge) kc.olddefconfig(kc.write(), { fragment });
 }
 
 /**
@@ -118,7 +136,7 @@ export async function predictCell(
 ): Promise<Prediction> {
   const arch = cell.arch.kernel_arch;
   const srcarch = cell.arch.srcarch;
-  const kc = await kconfigFor(src, arch, cell.crossCompile);
+  const kc = await kconfigFor(src, cell, options);
   const rules = options.rules ?? loadHazardRules();
   // From here on synchronous: the shared Kconfig object holds this cell's config throughout.
   resolveConfig(kc, cell, src, srcarch);
@@ -155,5 +173,14 @@ export async function predictCell(
     rules: outcomes,
     objects: { builtin: model.builtin.length, lib: model.lib.length, modules: model.modules.size },
     unmodelled: model.unmodelled,
+    ...(kc.profileUse
+      ? {
+        profile: {
+          origin: kc.profileUse.origin,
+          path: kc.profileUse.path,
+          differences: kc.profileUse.differences,
+        },
+      }
+      : {}),
   };
 }
