@@ -20,3 +20,15 @@ export function kernelTreeRecord(): Promise<KernelTree> {
 export async function kernelTree(): Promise<string> {
   return (await kernelTreeRecord()).dir;
 }
+
+const others = new Map<string, Promise<KernelTree>>();
+
+/** The pristine tree of another Debian kernel source package (`linux-source-6.12`). */
+export function debianTreeRecord(pkg: string): Promise<KernelTree> {
+  let t = others.get(pkg);
+  if (!t) {
+    t = ensureTree(`debian:${pkg}`, { onProgress: (line) => console.error(line) });
+    others.set(pkg, t);
+  }
+  return t;
+}

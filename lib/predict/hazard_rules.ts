@@ -19,21 +19,20 @@ import { parse } from "yaml";
 import { CROSS_DIR } from "../matrix/cross_data.ts";
 import type { KbuildModel } from "../kbuild/kbuild_objects.ts";
 import type { ExprValue } from "../kconfig/kconfig.ts";
-import { type NarrowAtomic, scanNarrowAtomics } from "./narrow_atomics.ts";
-
-const group = z.object({
-  symbol: z.string(),
-  sizes: z.array(z.number().int().positive()),
-  calls: z.array(z.string().regex(/^\w+$/)).min(1),
-}).strict();
+import { NARROW_SIZES, type NarrowAtomic, scanNarrowAtomics } from "./narrow_atomics.ts";
+import { type BadPath, deriveBadSizes } from "./bad_sizes.ts";
 
 const ruleSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   summary: z.string(),
   arch: z.array(z.string()).min(1),
-  when: z.string(),
+  when: z.string().default("y"),
   finder: z.discriminatedUnion("kind", [
-    z.object({ kind: z.literal("narrow-atomic-operand"), groups: z.array(group).min(1) }).strict(),
+    z.object({
+      kind: z.literal("narrow-atomic-operand"),
+      symbols: z.array(z.string().regex(/^\w+$/)).min(1),
+      headers: z.array(z.string()).min(1).optional(),
+    }).strict(),
     z.object({
       kind: z.literal("objects"),
       objects: z.array(z.object({ object: z.string(), symbol: z.string() }).strict()).min(1),
@@ -158,8 +157,9 @@ export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutco
     place: { object: string; module?: string },
     symbol: string,
     evidence?: NarrowAtomic,
+    path: Record<string, string> = {},
   ) => {
-    const vars = { ...evidence, ...place, symbol };
+    const vars = { ...evidence, ...path, ...place, symbol };
     outcome.hits.push({
       ...place,
       symbol,
@@ -176,8 +176,23 @@ export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutco
       if (place) hit(place, o.symbol);
     }
   } else {
-    const calls = [...new Set(finder.groups.flatMap((g) => g.calls))];
-    for (const place of places) {
+    // Which operations of which sizes reach the symbols: read from the tree under this config.
+    const bad = deriveBadSizes(ctx.src, {
+      srcarch: ctx.srcarch,
+      value: ctx.value,
+      symbols: finder.symbols,
+      ...(finder.headers ? { headers: finder.headers } : {}),
+    });
+    for (const s of bad.condition) {
+      if (!when.symbols.includes(s)) outcome.condition.push(`${s}=${ctx.value(s)}`);
+    }
+    const paths = new Map<string, BadPath>();
+    for (const [name, ps] of bad.byName) {
+      for (const p of ps) if (NARROW_SIZES.includes(p.size)) paths.set(`${name}\0${p.size}`, p);
+    }
+    if (paths.size === 0) outcome.applies = false;
+    const calls = [...new Set([...paths.values()].map((p) => p.name))];
+    for (const place of calls.length > 0 ? places : []) {
       const found = scanNarrowAtomics(ctx.src, cSource(place.object), {
         calls,
         value: ctx.value,
@@ -185,10 +200,10 @@ export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutco
       });
       const symbols = new Set<string>();
       for (const f of found) {
-        const g = finder.groups.find((g) => g.calls.includes(f.call) && g.sizes.includes(f.size));
-        if (!g || symbols.has(g.symbol)) continue;
-        symbols.add(g.symbol);
-        hit(place, g.symbol, f);
+        const p = paths.get(`${f.call}\0${f.size}`);
+        if (!p || symbols.has(p.symbol)) continue;
+        symbols.add(p.symbol);
+        hit(place, p.symbol, f, { via: [...p.via].join(" → "), at: p.at });
       }
     }
   }

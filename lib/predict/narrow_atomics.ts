@@ -56,6 +56,9 @@ export interface ScanOptions {
   srcarch: string;
 }
 
+/** The operand sizes the scan reports (what its type table knows as narrow). */
+export const NARROW_SIZES: readonly number[] = [1, 2];
+
 const SIZES: Record<string, number> = {
   u8: 1,
   s8: 1,
