@@ -22,9 +22,9 @@ export { ensureTree } from "./lib/tree/kernel_tree.ts";
 export type { KernelTree } from "./lib/tree/kernel_tree.ts";
 export { prepareVariant } from "./lib/patch/variant_tree.ts";
 export type { VariantTree } from "./lib/patch/variant_tree.ts";
-export { buildCell } from "./lib/build/build_cell.ts";
-export { runMatrix } from "./lib/build/run_matrix.ts";
-export type { CellResult, Results } from "./lib/build/result.ts";
+export { buildCell } from "./lib/execute/build_cell.ts";
+export { runMatrix } from "./lib/run/run_matrix.ts";
+export type { CellResult, Results } from "./lib/results/model.ts";
 export { loadRuntime } from "./lib/environment/runtime.ts";
 export type { Invocation, Mount, Runtime } from "./lib/environment/runtime.ts";
 export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
@@ -44,7 +44,7 @@ const COMMANDS: Record<
 > = {
   matrix: {
     about: "build the matrix for real and write results.json",
-    load: async () => (await import("./lib/build/cli.ts")).matrixCommand,
+    load: async () => (await import("./lib/run/cli.ts")).matrixCommand,
   },
   config: {
     about: "compute a .config with the pure-TypeScript Kconfig engine; explain symbols",

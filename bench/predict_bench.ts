@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { loadMatrix } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant } from "../lib/patch/variant_tree.ts";
 import { predictCell } from "../lib/predict/predict_cell.ts";
-import type { Results } from "../lib/build/result.ts";
+import type { Results } from "../lib/results/model.ts";
 import { kernelTreeRecord } from "../test/_tree.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));

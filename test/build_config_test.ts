@@ -8,9 +8,9 @@ import { assert, assertEquals } from "./_assert.ts";
 import { kernelTreeRecord } from "./_tree.ts";
 import { parseMatrix } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant } from "../lib/patch/variant_tree.ts";
-import { buildCell } from "../lib/build/build_cell.ts";
+import { buildCell } from "../lib/execute/build_cell.ts";
 import { loadRuntime } from "../lib/environment/runtime.ts";
-import { droppedLines } from "../lib/build/config_file.ts";
+import { droppedLines } from "../lib/kconfig/config_file.ts";
 
 Deno.test({
   name: "build: defconfig base + fragment goes through merge_config.sh and olddefconfig",

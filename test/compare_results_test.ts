@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CellResult, Results } from "../lib/build/result.ts";
+import type { CellResult, Results } from "../lib/results/model.ts";
 import { classifyLog, parseLog } from "../lib/diagnose/parse_log.ts";
 import { compareResults, formatComparison } from "../lib/compare/compare_results.ts";
 import { compareCommand } from "../lib/compare/cli.ts";

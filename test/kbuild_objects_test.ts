@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { loadMatrix } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant, type VariantTree } from "../lib/patch/variant_tree.ts";
 import type { Cell } from "../lib/matrix/load_matrix.ts";
-import { buildCell, cellSlug } from "../lib/build/build_cell.ts";
+import { buildCell, cellSlug } from "../lib/execute/build_cell.ts";
 import { loadRuntime } from "../lib/environment/runtime.ts";
 import { loadKconfig } from "../lib/kconfig/kconfig.ts";
 import { kbuildObjects } from "../lib/kbuild/kbuild_objects.ts";

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
 import { kernelTreeRecord } from "./_tree.ts";
 import { loadMatrix, selectVariants } from "../lib/matrix/load_matrix.ts";
-import { runMatrix } from "../lib/build/run_matrix.ts";
-import type { Results } from "../lib/build/result.ts";
+import { runMatrix } from "../lib/run/run_matrix.ts";
+import type { Results } from "../lib/results/model.ts";
 import { formatSummary } from "../lib/report/summary.ts";
 
 Deno.test({

@@ -17,7 +17,7 @@ import { prepareVariant } from "../lib/patch/variant_tree.ts";
 import { predictCell } from "../lib/predict/predict_cell.ts";
 import { checkPrediction } from "../lib/predict/check_prediction.ts";
 import { parseLog } from "../lib/diagnose/parse_log.ts";
-import type { CellResult } from "../lib/build/result.ts";
+import type { CellResult } from "../lib/results/model.ts";
 import { kernelTreeRecord } from "./_tree.ts";
 
 const matrix = await loadMatrix(new URL("../matrix.yaml", import.meta.url).pathname);

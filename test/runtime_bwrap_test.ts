@@ -10,7 +10,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { kernelTreeRecord } from "./_tree.ts";
 import { loadMatrix, selectCells, selectVariants } from "../lib/matrix/load_matrix.ts";
 import { prepareVariant } from "../lib/patch/variant_tree.ts";
-import { buildCell } from "../lib/build/build_cell.ts";
+import { buildCell } from "../lib/execute/build_cell.ts";
 import { loadRuntime } from "../lib/environment/runtime.ts";
 import { rootfsDir } from "../lib/environment/rootfs.ts";
 

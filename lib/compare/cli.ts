@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Results } from "../build/result.ts";
+import type { Results } from "../results/model.ts";
 import { compareResults, formatComparison } from "./compare_results.ts";
 
 const USAGE = `Usage: kmatrix compare BASE.json HEAD.json [--json] [--all]

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BuildStatus, CellResult, Results } from "../build/result.ts";
+import type { BuildStatus, CellResult, Results } from "../results/model.ts";
 import type { Diagnostic } from "../diagnose/diagnostic.ts";
 
 /**

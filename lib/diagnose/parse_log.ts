@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { BuildStatus } from "../build/result.ts";
+import type { BuildStatus } from "../results/model.ts";
 import type { Diagnostic, DiagnosticKind, InfraCause, Severity } from "./diagnostic.ts";
 import { asciiQuotes, enteredDirs, normalize, PathStripper, stripTimestamp } from "./_paths.ts";
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { CellResult } from "../build/result.ts";
+import type { CellResult } from "../results/model.ts";
 import type { Prediction } from "./predict_cell.ts";
 
 /** The verdict on one prediction. */

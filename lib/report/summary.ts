@@ -5,7 +5,7 @@
  */
 import Table from "cli-table3";
 import pc from "picocolors";
-import type { CellResult, PredictionRecord, Results } from "../build/result.ts";
+import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface FormatSummaryOptions {

@@ -18,9 +18,9 @@ import type { VariantTree } from "../patch/variant_tree.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { classifyLog, parseLog } from "../diagnose/parse_log.ts";
 import type { Diagnostic } from "../diagnose/diagnostic.ts";
-import type { BuildStep, CellResult } from "./result.ts";
+import type { BuildStep, CellResult } from "../results/model.ts";
 import type { Invocation, Runtime } from "../environment/runtime.ts";
-import { droppedLines } from "./config_file.ts";
+import { droppedLines } from "../kconfig/config_file.ts";
 import { configPlan, toolchainProgram } from "../plan/config_plan.ts";
 import { toolchainIdentity } from "../environment/toolchain_profile.ts";
 
