@@ -3,6 +3,7 @@
  *
  * @module
  */
+import "./_cache.ts";
 import { join } from "node:path";
 
 const MOD = join(import.meta.dirname!, "..", "mod.ts");

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import "./_cache.ts";
 import { ensureTree, type KernelTree } from "../lib/tree/kernel_tree.ts";
 
 let pending: Promise<KernelTree> | undefined;
