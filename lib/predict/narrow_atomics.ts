@@ -10,10 +10,13 @@
  *    block. Preprocessor lines themselves (macro bodies included) are not scanned;
  * 2. the first argument is `&lvalue` (the object is the lvalue) or a pointer expression (the
  *    object is what it points to); trailing `[…]` subscripts each remove one level;
- * 3. the last name of the lvalue (`flags` in `&a->b.flags`, `pflags` in `pflags`) is looked up
- *    as a declarator: first in the enclosing function before the call, then anywhere in the
- *    file, then in the headers the file includes directly (`"x.h"` next to it, `<a/b.h>` in
- *    `include/`, `arch/<srcarch>/include/` and their `uapi/`); the first scope with a
+ * 3. a member (`&lock->tail`, `&a->b.flags`) is looked up in the struct its base's declared
+ *    type names (`struct qspinlock *lock` → `struct qspinlock { … }`, or a `typedef struct
+ *    { … } name;`), found in the file or the headers it includes, transitively (local
+ *    `"x.h"` ones first); a plain name (`pflags`), or a member whose struct is not found, is
+ *    looked up as a declarator: first in the enclosing function before the call, then anywhere
+ *    in the file, then in the headers the file includes directly (`"x.h"` next to it, `<a/b.h>`
+ *    in `include/`, `arch/<srcarch>/include/` and their `uapi/`); the first scope with a
  *    declaration decides, and a scope whose declarations disagree on the size decides nothing;
  * 4. the size is that of the base type when the dereference count equals the declarator's
  *    pointer and array depth (`u8`, `u16`, `bool`, `__le16`, …); pointers and any other type
@@ -366,6 +369,7 @@ export function scanNarrowAtomics(src: string, file: string, options: ScanOption
   const callRe = new RegExp(`(?<![\\w.>])(${options.calls.join("|")})\\s*\\(`, "g");
   const out: NarrowAtomic[] = [];
   let headers: { decls: (n: string) => Decl[]; where: string }[] | undefined;
+  let structs: StructFinder | undefined;
   for (const m of text.matchAll(callRe)) {
     const open = m.index + m[0].length - 1;
     let arg = firstArg(text, open)?.trim();
@@ -402,11 +406,21 @@ export function scanNarrowAtomics(src: string, file: string, options: ScanOption
       } else if (text[i] === "}") depth--;
     }
     headers ??= includedHeaders(src, file, raw, options.srcarch);
-    const decided = decide([
-      { decls: declarations(text, name, fnStart, m.index), where: file },
-      { decls: declarations(text, name), where: file },
-      ...headers.map((h) => ({ decls: h.decls(name), where: h.where })),
-    ], derefs);
+    const scopes = (n: string) => [
+      { decls: declarations(text, n, fnStart, m.index), where: file },
+      { decls: declarations(text, n), where: file },
+      ...headers!.map((h) => ({ decls: h.decls(n), where: h.where })),
+    ];
+    // A member (`&lock->tail`, `&a->b.c`) is looked up in its struct, when the struct is found.
+    const chain = lv.match(/^([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)+)$/);
+    const member = chain
+      ? memberDecls(chain[1]!, [...chain[2]!.matchAll(/(->|\.)\s*(\w+)/g)], {
+        scopes,
+        structs: (tag) =>
+          (structs ??= new StructFinder(src, file, { text, raw }, options.srcarch)).find(tag),
+      })
+      : undefined;
+    const decided = decide(member ? [member] : scopes(name), derefs);
     if (!decided) continue;
     out.push({
       file,
@@ -447,4 +461,134 @@ function includedHeaders(src: string, file: string, raw: string, srcarch: string
     }
   }
   return out;
+}
+
+/** A struct's body text and where it is. */
+interface StructBody {
+  text: string;
+  where: string;
+  line: number;
+}
+
+/**
+ * The declarations of the last member of `base->a.b`, read in the struct the chain leads to:
+ * the base's declared type (`struct qspinlock *lock`), then each member's, through
+ * `struct <tag> { … }` bodies and `typedef struct <tag> { … } name;`. Undefined when a link of
+ * the chain cannot be resolved (then the caller falls back to the name alone).
+ */
+function memberDecls(
+  base: string,
+  steps: RegExpMatchArray[],
+  find: {
+    scopes: (n: string) => { decls: Decl[]; where: string }[];
+    structs: (tag: string) => StructBody | undefined;
+  },
+): { decls: Decl[]; where: string } | undefined {
+  const scope = find.scopes(base).find((s) => s.decls.length > 0);
+  if (!scope) return undefined;
+  let types = new Set(scope.decls.map((d) => `${d.type}\0${d.depth}`));
+  for (const [i, step] of steps.entries()) {
+    if (types.size !== 1) return undefined;
+    const [type, depth] = [...types][0]!.split("\0") as [string, string];
+    if (Number(depth) !== (step[1] === "->" ? 1 : 0)) return undefined;
+    const body = find.structs(type);
+    if (!body) return undefined;
+    const decls = declarations(body.text, step[2]!).map((d) => ({
+      ...d,
+      line: body.line + d.line - 1,
+    }));
+    if (decls.length === 0) return undefined;
+    if (i === steps.length - 1) return { decls, where: body.where };
+    types = new Set(decls.map((d) => `${d.type}\0${d.depth}`));
+  }
+  return undefined;
+}
+
+/**
+ * Finds `struct <tag> { … }` in a file and in the headers it includes, transitively: the
+ * `"local.h"` headers first (a driver's own structs), then the `<…>` ones, breadth first,
+ * reading at most 1000 headers.
+ */
+class StructFinder {
+  #src: string;
+  #srcarch: string;
+  #files: { file: string; text: string }[];
+  #local: string[] = [];
+  #queue: string[] = [];
+  #seen = new Set<string>();
+  #cache = new Map<string, StructBody | undefined>();
+
+  /** `text` is the file as scanned (config resolved), `raw` as written (with its includes). */
+  constructor(src: string, file: string, texts: { text: string; raw: string }, srcarch: string) {
+    this.#src = src;
+    this.#srcarch = srcarch;
+    this.#files = [{ file, text: texts.text }];
+    this.#seen.add(file);
+    this.#enqueue(file, texts.raw);
+  }
+
+  #enqueue(file: string, text: string): void {
+    for (const m of text.matchAll(/^\s*#\s*include\s*([<"])([^>"]+)[>"]/gm)) {
+      const name = m[2]!;
+      const a = this.#srcarch;
+      const candidates = m[1] === '"' ? [join(dirname(file), name)] : [];
+      candidates.push(
+        join("arch", a, "include", name),
+        join("include", name),
+        join("arch", a, "include/uapi", name),
+        join("include/uapi", name),
+      );
+      if (name.startsWith("asm/")) candidates.push(join("include/asm-generic", name.slice(4)));
+      const c = candidates.find((c) => existsSync(join(this.#src, c)));
+      if (c && !this.#seen.has(c)) {
+        this.#seen.add(c);
+        (m[1] === '"' ? this.#local : this.#queue).push(c);
+      }
+    }
+  }
+
+  /** The body of `struct <tag>` (or of the struct a typedef name stands for). */
+  find(type: string): StructBody | undefined {
+    if (this.#cache.has(type)) return this.#cache.get(type);
+    const tag = type.match(/^(?:struct|union)\s+(\w+)$/)?.[1];
+    const name = tag ?? (/^\w+$/.test(type) ? type : undefined);
+    let found: StructBody | undefined;
+    if (name) {
+      const re = tag
+        ? new RegExp(`\\b(?:struct|union)\\s+${tag}\\s*\\{`, "g")
+        : new RegExp(`\\btypedef\\s+(?:struct|union)\\s*\\w*\\s*\\{`, "g");
+      for (let i = 0; !found; i++) {
+        while (
+          i >= this.#files.length && this.#local.length + this.#queue.length > 0 &&
+          this.#files.length < 1000
+        ) {
+          const next = (this.#local.length > 0 ? this.#local : this.#queue).shift()!;
+          const t = readCached(join(this.#src, next));
+          if (t === undefined) continue;
+          this.#files.push({ file: next, text: blankComments(t) });
+          this.#enqueue(next, t);
+        }
+        const f = this.#files[i];
+        if (!f) break;
+        if (!f.text.includes(name)) continue;
+        for (const m of f.text.matchAll(re)) {
+          const open = m.index + m[0].length - 1;
+          const close = matchParen(f.text, open);
+          if (close < 0) continue;
+          // A typedef: the name after the closing brace must be the one asked for.
+          if (!tag && !new RegExp(`^\\s*${name}\\s*;`).test(f.text.slice(close + 1, close + 200))) {
+            continue;
+          }
+          found = {
+            text: f.text.slice(open + 1, close),
+            where: f.file,
+            line: lineAt(f.text, open + 1),
+          };
+          break;
+        }
+      }
+    }
+    this.#cache.set(type, found);
+    return found;
+  }
 }
