@@ -13,6 +13,7 @@ import { $ } from "zx";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cacheDir } from "./cache_dir.ts";
+import { ensureDebianSource } from "./debian_package.ts";
 
 /** A kernel tree ready for variants: a git repository and the commit to branch from. */
 export interface KernelTree {
@@ -55,7 +56,12 @@ export async function ensureTree(
 ): Promise<KernelTree> {
   const log = options.onProgress ?? (() => {});
   if (source.startsWith("debian:")) {
-    return await ensureDebianTree(source, source.slice("debian:".length), log, options);
+    return await ensureDebianTree(
+      source,
+      source.slice("debian:".length),
+      log,
+      options,
+    );
   }
   const dir = resolve(source);
   if (!existsSync(join(dir, "Makefile")) || !existsSync(join(dir, "Kconfig"))) {
@@ -63,13 +69,21 @@ export async function ensureTree(
       `Cannot use kernel tree '${source}': no Makefile and Kconfig there; give a kernel checkout or debian:linux-source-6.1`,
     );
   }
-  const head = await $({ quiet: true, nothrow: true })`git -C ${dir} rev-parse HEAD`;
+  const head = await $({
+    quiet: true,
+    nothrow: true,
+  })`git -C ${dir} rev-parse HEAD`;
   if (head.exitCode !== 0) {
     throw new Error(
       `Cannot use kernel tree '${source}': not a git repository with a commit; run 'git init && git add -A && git commit' there`,
     );
   }
-  return { source, dir, commit: head.stdout.trim(), version: await readVersion(dir) };
+  return {
+    source,
+    dir,
+    commit: head.stdout.trim(),
+    version: await readVersion(dir),
+  };
 }
 
 async function ensureDebianTree(
@@ -78,15 +92,16 @@ async function ensureDebianTree(
   log: (line: string) => void,
   options: EnsureTreeOptions,
 ): Promise<KernelTree> {
-  const tarball = join(options.debianSrc ?? "/usr/src", `${pkg}.tar.xz`);
-  if (!existsSync(tarball)) {
-    throw new Error(
-      `Cannot find kernel source '${source}': ${tarball} is missing; run 'apt-get install ${pkg}'`,
-    );
-  }
+  // Installed with apt-get when missing and possible (root on Debian), else one instruction.
+  const tarball = await ensureDebianSource(pkg, {
+    ...(options.debianSrc ? { dir: options.debianSrc } : {}),
+    onProgress: log,
+  });
   const stat = await Deno.stat(tarball);
   // Key by size and mtime: a package upgrade replaces the tarball and so makes a new tree.
-  const key = `${pkg}-${stat.size}-${Math.floor((stat.mtime?.getTime() ?? 0) / 1000)}`;
+  const key = `${pkg}-${stat.size}-${
+    Math.floor((stat.mtime?.getTime() ?? 0) / 1000)
+  }`;
   const trees = join(options.cache ?? cacheDir(), "trees");
   const dir = join(trees, key);
   if (!existsSync(join(dir, ".git"))) {
@@ -97,7 +112,9 @@ async function ensureDebianTree(
       await $({ quiet: true })`tar -xJf ${tarball} -C ${tmp}`;
       const top = join(tmp, pkg);
       if (!existsSync(join(top, "Makefile"))) {
-        throw new Error(`Cannot extract '${tarball}': it has no top directory '${pkg}/Makefile'`);
+        throw new Error(
+          `Cannot extract '${tarball}': it has no top directory '${pkg}/Makefile'`,
+        );
       }
       log(`tree: committing ${pkg} as one git commit (once, about 30 s)`);
       const git = $({ quiet: true, cwd: top, env: gitEnv() });
@@ -111,7 +128,12 @@ async function ensureDebianTree(
     }
   }
   const head = await $({ quiet: true })`git -C ${dir} rev-parse HEAD`;
-  return { source, dir, commit: head.stdout.trim(), version: await readVersion(dir) };
+  return {
+    source,
+    dir,
+    commit: head.stdout.trim(),
+    version: await readVersion(dir),
+  };
 }
 
 /** Environment for git commands that must give the same commit id every time. */
@@ -129,6 +151,7 @@ export function gitEnv(): Record<string, string> {
 
 async function readVersion(dir: string): Promise<string> {
   const text = await Deno.readTextFile(join(dir, "Makefile"));
-  const field = (name: string) => text.match(new RegExp(`^${name} = (\\d+)`, "m"))?.[1] ?? "?";
+  const field = (name: string) =>
+    text.match(new RegExp(`^${name} = (\\d+)`, "m"))?.[1] ?? "?";
   return `${field("VERSION")}.${field("PATCHLEVEL")}.${field("SUBLEVEL")}`;
 }
