@@ -56,12 +56,7 @@ export async function ensureTree(
 ): Promise<KernelTree> {
   const log = options.onProgress ?? (() => {});
   if (source.startsWith("debian:")) {
-    return await ensureDebianTree(
-      source,
-      source.slice("debian:".length),
-      log,
-      options,
-    );
+    return await ensureDebianTree(source, source.slice("debian:".length), log, options);
   }
   const dir = resolve(source);
   if (!existsSync(join(dir, "Makefile")) || !existsSync(join(dir, "Kconfig"))) {
@@ -69,21 +64,13 @@ export async function ensureTree(
       `Cannot use kernel tree '${source}': no Makefile and Kconfig there; give a kernel checkout or debian:linux-source-6.1`,
     );
   }
-  const head = await $({
-    quiet: true,
-    nothrow: true,
-  })`git -C ${dir} rev-parse HEAD`;
+  const head = await $({ quiet: true, nothrow: true })`git -C ${dir} rev-parse HEAD`;
   if (head.exitCode !== 0) {
     throw new Error(
       `Cannot use kernel tree '${source}': not a git repository with a commit; run 'git init && git add -A && git commit' there`,
     );
   }
-  return {
-    source,
-    dir,
-    commit: head.stdout.trim(),
-    version: await readVersion(dir),
-  };
+  return { source, dir, commit: head.stdout.trim(), version: await readVersion(dir) };
 }
 
 async function ensureDebianTree(
@@ -99,9 +86,7 @@ async function ensureDebianTree(
   });
   const stat = await Deno.stat(tarball);
   // Key by size and mtime: a package upgrade replaces the tarball and so makes a new tree.
-  const key = `${pkg}-${stat.size}-${
-    Math.floor((stat.mtime?.getTime() ?? 0) / 1000)
-  }`;
+  const key = `${pkg}-${stat.size}-${Math.floor((stat.mtime?.getTime() ?? 0) / 1000)}`;
   const trees = join(options.cache ?? cacheDir(), "trees");
   const dir = join(trees, key);
   if (!existsSync(join(dir, ".git"))) {
@@ -112,9 +97,7 @@ async function ensureDebianTree(
       await $({ quiet: true })`tar -xJf ${tarball} -C ${tmp}`;
       const top = join(tmp, pkg);
       if (!existsSync(join(top, "Makefile"))) {
-        throw new Error(
-          `Cannot extract '${tarball}': it has no top directory '${pkg}/Makefile'`,
-        );
+        throw new Error(`Cannot extract '${tarball}': it has no top directory '${pkg}/Makefile'`);
       }
       log(`tree: committing ${pkg} as one git commit (once, about 30 s)`);
       const git = $({ quiet: true, cwd: top, env: gitEnv() });
@@ -128,12 +111,7 @@ async function ensureDebianTree(
     }
   }
   const head = await $({ quiet: true })`git -C ${dir} rev-parse HEAD`;
-  return {
-    source,
-    dir,
-    commit: head.stdout.trim(),
-    version: await readVersion(dir),
-  };
+  return { source, dir, commit: head.stdout.trim(), version: await readVersion(dir) };
 }
 
 /** Environment for git commands that must give the same commit id every time. */
@@ -151,7 +129,6 @@ export function gitEnv(): Record<string, string> {
 
 async function readVersion(dir: string): Promise<string> {
   const text = await Deno.readTextFile(join(dir, "Makefile"));
-  const field = (name: string) =>
-    text.match(new RegExp(`^${name} = (\\d+)`, "m"))?.[1] ?? "?";
+  const field = (name: string) => text.match(new RegExp(`^${name} = (\\d+)`, "m"))?.[1] ?? "?";
   return `${field("VERSION")}.${field("PATCHLEVEL")}.${field("SUBLEVEL")}`;
 }
