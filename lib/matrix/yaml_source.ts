@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { errorAt, LocatedError, type SourceDoc } from "./located_error.ts";
 
@@ -23,7 +23,7 @@ export function parseYaml(text: string, file: string): SourceDoc {
 
 /** Validate the document against `schema`; the first issue becomes a located error. */
 export function validate<T extends z.ZodType>(src: SourceDoc, schema: T): z.output<T> {
-  const result = schema.safeParse(src.doc.toJS());
+  const result = schema.safeParse(toJS(src));
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = issue.path as PropertyKey[];
@@ -32,4 +32,36 @@ export function validate<T extends z.ZodType>(src: SourceDoc, schema: T): z.outp
     throw errorAt(src, [...path, key], `unknown key '${key}'; ${issue.message}`, { key: true });
   }
   throw errorAt(src, path, issue.message);
+}
+
+/**
+ * The document as plain data. The yaml library throws a `ReferenceError` for an alias without
+ * an anchor before it (`*x`) and for aliases expanding too much (a "billion laughs" file);
+ * both are bad input, said at the alias.
+ */
+function toJS(src: SourceDoc): unknown {
+  try {
+    return src.doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    let at: Node | undefined, unresolved = false;
+    visit(src.doc, {
+      Alias(_, node) {
+        if (!node.resolve(src.doc)) {
+          at = node;
+          unresolved = true;
+          return visit.BREAK;
+        }
+        at ??= node;
+      },
+    });
+    const pos = src.lines.linePos(at?.range?.[0] ?? 0);
+    const what = (e as Error).message.split("\n")[0]!;
+    throw new LocatedError(
+      { file: src.file, line: pos.line, col: pos.col },
+      "",
+      `invalid YAML: ${what}; ${
+        unresolved ? "define the anchor (&name) before its alias" : "write the values out"
+      }`,
+    );
+  }
 }
