@@ -14,10 +14,12 @@
  * @module
  */
 import process from "node:process";
+import { exitCodeOf } from "./lib/errors.ts";
 
 export { loadMatrix, parseMatrix, selectCells, selectVariants } from "./lib/matrix/load_matrix.ts";
 export type { Cell, Matrix, Variant } from "./lib/matrix/load_matrix.ts";
 export { LocatedError } from "./lib/matrix/located_error.ts";
+export { exitCodeOf, InputError } from "./lib/errors.ts";
 export { ensureTree } from "./lib/tree/kernel_tree.ts";
 export type { KernelTree } from "./lib/tree/kernel_tree.ts";
 export { prepareVariant } from "./lib/patch/variant_tree.ts";
@@ -91,21 +93,13 @@ export async function main(args: string[]): Promise<number> {
   try {
     return await (await command.load())(rest);
   } catch (e) {
-    const err = e as Error & { code?: string };
-    const first = err.message.split("\n")[0];
+    const first = (e as Error).message.split("\n")[0];
     // parseArgs' own errors (unknown option, missing value) are bad input, said as the
     // handlers that catch them themselves say them.
-    if (err.code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`Cannot parse arguments '${rest.join(" ")}': ${first}`);
-      return 2;
-    }
-    console.error(first);
-    return isInputError(err) ? 2 : 1;
+    const parseArgs = (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(parseArgs ? `Cannot parse arguments '${rest.join(" ")}': ${first}` : first);
+    return exitCodeOf(e);
   }
-}
-
-function isInputError(e: Error): boolean {
-  return e.name === "LocatedError" || e.message.startsWith("Cannot ");
 }
 
 if (import.meta.main) {

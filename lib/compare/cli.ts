@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import type { Results } from "../results/model.ts";
 import { compareResults, formatComparison } from "./compare_results.ts";
+import { InputError } from "../errors.ts";
 
 const USAGE = `Usage: kmatrix compare BASE.json HEAD.json [--json] [--all]
        kmatrix compare RESULTS.json --base-variant X --head-variant Y [--json] [--all]
@@ -77,24 +78,24 @@ async function readResults(file: string): Promise<Results> {
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    throw new Error(`Cannot read results '${file}': ${(e as Error).message}`);
+    throw new InputError(`Cannot read results '${file}': ${(e as Error).message}`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`Cannot parse results '${file}': ${(e as Error).message}`);
+    throw new InputError(`Cannot parse results '${file}': ${(e as Error).message}`);
   }
   const r = data as Partial<Results> | null;
   if (!r || typeof r !== "object" || !Array.isArray(r.results)) {
-    throw new Error(`Cannot parse results '${file}': no "results" array`);
+    throw new InputError(`Cannot parse results '${file}': no "results" array`);
   }
   for (const [i, x] of r.results.entries()) {
     if (
       !x || typeof x.cell !== "string" || typeof x.variant !== "string" ||
       !["pass", "fail", "infra"].includes(x.status) || !Array.isArray(x.diagnostics)
     ) {
-      throw new Error(
+      throw new InputError(
         `Cannot parse results '${file}': results[${i}] needs cell, variant, status and diagnostics`,
       );
     }

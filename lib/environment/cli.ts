@@ -15,6 +15,7 @@ import { quote } from "zx";
 import { crossNames, loadArch, loadToolchain } from "../matrix/cross_data.ts";
 import { imageBuildArgv, loadRuntime } from "./runtime.ts";
 import { toolchainIdentity } from "./toolchain_profile.ts";
+import { InputError } from "../errors.ts";
 
 const USAGE =
   `Usage: kmatrix env packages [RUNTIME]   the Debian packages RUNTIME's environment holds
@@ -36,7 +37,7 @@ export async function envCommand(args: string[]): Promise<number> {
     return 0;
   }
   const [what, name = "host", ...rest] = positionals;
-  if (rest.length > 0) throw new Error(`Cannot run env '${args.join(" ")}': give one runtime`);
+  if (rest.length > 0) throw new InputError(`Cannot run env '${args.join(" ")}': give one runtime`);
   const runtime = loadRuntime(name);
   switch (what) {
     case "packages":
@@ -63,7 +64,7 @@ export async function envCommand(args: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new Error(
+      throw new InputError(
         `Cannot run env '${what ?? ""}': unknown subcommand; use packages, image or show`,
       );
   }

@@ -19,6 +19,7 @@ import {
 } from "../matrix/cross_data.ts";
 import { ensureRootfs, rootfsDir } from "./rootfs.ts";
 import { shortHash } from "./short_hash.ts";
+import { InputError } from "../errors.ts";
 
 /** A directory made visible inside the runtime at the same path. */
 export interface Mount {
@@ -72,7 +73,7 @@ export interface Runtime {
 /** The runtime described by `cross/runtimes/<name>.yaml`. */
 export function loadRuntime(name: string): Runtime {
   const spec = loadRuntimeSpec(name);
-  if (!spec) throw new Error(`Cannot load runtime '${name}': no cross/runtimes/${name}.yaml`);
+  if (!spec) throw new InputError(`Cannot load runtime '${name}': no cross/runtimes/${name}.yaml`);
   return runtimeFromSpec(spec);
 }
 
@@ -130,7 +131,7 @@ export function imageRef(spec: RuntimeSpec, env: Environment): string {
 export function imageBuildArgv(runtime: Runtime): string[] {
   const { spec, environment: env } = runtime;
   if (spec.kind !== "oci") {
-    throw new Error(
+    throw new InputError(
       `Cannot build an image for runtime '${spec.name}': it is a ${spec.kind} runtime`,
     );
   }
@@ -180,7 +181,7 @@ async function checkImage(spec: RuntimeSpec, env: Environment): Promise<void> {
   const image = imageRef(spec, env);
   const r = await $({ quiet: true, nothrow: true })`${program} image inspect ${image}`;
   if (r.exitCode !== 0) {
-    throw new Error(
+    throw new InputError(
       `Cannot use runtime '${spec.name}': '${program} image inspect ${image}' failed (${
         (r.stderr.trim().split("\n")[0] ?? "").replace(/^Error: /, "")
       }); start the engine, then build the image with the command 'deno run -A mod.ts env image ${spec.name}' prints`,
@@ -191,7 +192,7 @@ async function checkImage(spec: RuntimeSpec, env: Environment): Promise<void> {
 function need(spec: RuntimeSpec, field: "program" | "image"): string {
   const v = spec[field];
   if (!v) {
-    throw new Error(
+    throw new InputError(
       `Cannot use runtime '${spec.name}': cross/runtimes/${spec.name}.yaml has no '${field}'`,
     );
   }

@@ -36,6 +36,7 @@ import type { MacroHost } from "../kconfig/macro.ts";
 import { toolchainMakeVars, toolchainProgram } from "../plan/config_plan.ts";
 import { runSync, type Runtime } from "./runtime.ts";
 import { shortHash } from "./short_hash.ts";
+import { InputError } from "../errors.ts";
 
 /** The environment a Kconfig tree is resolved for: arch, toolchain, and where it runs. */
 export interface KconfigEnvironment {
@@ -135,7 +136,7 @@ export function useProfile(
   if (!identity.present) {
     const where = `toolchain '${toolchain.name}' is not installed in runtime '${runtime.name}'`;
     if (!committed) {
-      throw new Error(
+      throw new InputError(
         `Cannot resolve Kconfig for '${arch.name}' with '${toolchain.name}': ${where} and there is no committed profile ${committedPath}; install it (./setup.sh installs every toolchain of cross/environments/${runtime.environment.name}.yaml)`,
       );
     }

@@ -40,6 +40,7 @@ import {
 import { crossNames, loadArch, loadToolchain, type Toolchain } from "../matrix/cross_data.ts";
 import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import { type ProfileUse, useProfile } from "../environment/toolchain_profile.ts";
+import { InputError } from "../errors.ts";
 
 export type { ToolchainProfile } from "./profile.ts";
 export type { MenuNode, Prop, Sym, SymType, Tri } from "./expr.ts";
@@ -130,7 +131,9 @@ export async function loadKconfig(tree: string, options: LoadOptions): Promise<K
 function resolveToolchain(options: LoadOptions, arch: string, fallback: string): Toolchain {
   const named = (name: string) => {
     const tc = loadToolchain(name);
-    if (!tc) throw new Error(`Cannot load toolchain '${name}': no cross/toolchains/${name}.yaml`);
+    if (!tc) {
+      throw new InputError(`Cannot load toolchain '${name}': no cross/toolchains/${name}.yaml`);
+    }
     return tc;
   };
   if (typeof options.toolchain === "object") return options.toolchain;
@@ -138,7 +141,7 @@ function resolveToolchain(options: LoadOptions, arch: string, fallback: string):
   const cross = options.crossCompile;
   if (cross === undefined) {
     if (fallback) return named(fallback);
-    throw new Error(
+    throw new InputError(
       `Cannot choose a toolchain for ARCH '${arch}': no cross/arches/${arch}.yaml names a default_toolchain; set CROSS_COMPILE`,
     );
   }
@@ -203,7 +206,7 @@ export class Kconfig {
     };
     this.arch = arch;
     if (read("Kconfig") === undefined) {
-      throw new Error(`Cannot read Kconfig tree '${dir}': it has no top-level Kconfig file`);
+      throw new InputError(`Cannot read Kconfig tree '${dir}': it has no top-level Kconfig file`);
     }
     this.tree = parseKconfig("Kconfig", macro, read);
     this.messages = macro.messages;
@@ -334,7 +337,7 @@ export class Kconfig {
     try {
       parsed = parseExpr(text, this.tree, { macro: this.#macro });
     } catch (e) {
-      throw new Error(
+      throw new InputError(
         `Cannot evaluate Kconfig expression '${text}': ${e instanceof Error ? e.message : e}`,
         { cause: e },
       );
@@ -390,7 +393,9 @@ export class Kconfig {
 
   #readConfigFile(nameOrPath: string): string {
     const candidates = [nameOrPath];
-    if (!nameOrPath.includes("/")) {
+    // `make 44x/akebono_defconfig` reads arch/$(SRCARCH)/configs/44x/akebono_defconfig: a
+    // relative name is first looked up there, subdirectories included.
+    if (!isAbsolute(nameOrPath)) {
       const arch = this.#srcarch();
       candidates.unshift(join(this.#dir, "arch", arch, "configs", nameOrPath));
     }
@@ -401,7 +406,7 @@ export class Kconfig {
         // try the next candidate
       }
     }
-    throw new Error(`Cannot read defconfig '${nameOrPath}': no such file`);
+    throw new InputError(`Cannot read defconfig '${nameOrPath}': no such file`);
   }
 
   #srcarch(): string {

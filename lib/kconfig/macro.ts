@@ -9,6 +9,8 @@
  * @module
  */
 
+import { InputError } from "../errors.ts";
+
 /** Where the macro layer gets the outside world from. */
 export interface MacroHost {
   /** Value of an environment variable, or undefined when unset. May throw. */
@@ -18,7 +20,7 @@ export interface MacroHost {
 }
 
 /** A parse or expansion error located at `file:line`. */
-export class KconfigError extends Error {
+export class KconfigError extends InputError {
   /** Build an error whose message starts with `file:line: `. */
   constructor(file: string, line: number, message: string) {
     super(`${file}:${line}: ${message}`);

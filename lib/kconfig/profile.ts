@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { type MacroHost, shellOutput } from "./macro.ts";
+import { InputError } from "../errors.ts";
 
 /**
  * Recorded toolchain answers: cached per environment under `<cache>/profiles/`, committed under
@@ -85,14 +86,14 @@ export function profileHost(
     env(name: string): string | undefined {
       if (name in base) return base[name];
       if (name in profile.env) return profile.env[name] ?? undefined;
-      throw new Error(
+      throw new InputError(
         `Cannot expand '$(${name})': environment variable ${name} is not recorded in toolchain profile '${profile.name}' (${hint})`,
       );
     },
     shell(command: string): string {
       const out = profile.shell[shellKey(command, tree)];
       if (out === undefined) {
-        throw new Error(
+        throw new InputError(
           `Cannot run '$(shell,${command})': the call is not recorded in toolchain profile '${profile.name}' (${hint})`,
         );
       }
@@ -179,10 +180,10 @@ export function readProfile(path: string): ToolchainProfile {
   try {
     data = JSON.parse(Deno.readTextFileSync(path));
   } catch (e) {
-    throw new Error(`Cannot read toolchain profile '${path}': ${(e as Error).message}`);
+    throw new InputError(`Cannot read toolchain profile '${path}': ${(e as Error).message}`);
   }
   if (data?.version !== 2 || typeof data.shell !== "object" || typeof data.env !== "object") {
-    throw new Error(
+    throw new InputError(
       `Cannot read toolchain profile '${path}': not a version 2 profile (record it again with 'deno task kconfig … --record-profile')`,
     );
   }

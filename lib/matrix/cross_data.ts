@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseYaml, validate } from "./yaml_source.ts";
 import { strict } from "./schema_util.ts";
+import { InputError } from "../errors.ts";
 
 /** The repository's `cross/` directory. */
 export const CROSS_DIR: string = fileURLToPath(new URL("../../cross/", import.meta.url));
@@ -121,11 +122,11 @@ export function loadEnvironment(name: string): Environment {
   const chain: EnvironmentSpec[] = [];
   for (let n: string | undefined = name; n !== undefined;) {
     if (chain.some((e) => e.name === n)) {
-      throw new Error(`Cannot load environment '${name}': 'extends' loops through '${n}'`);
+      throw new InputError(`Cannot load environment '${name}': 'extends' loops through '${n}'`);
     }
     const spec: EnvironmentSpec | undefined = readData("environments", n, environmentSchema);
     if (!spec) {
-      throw new Error(
+      throw new InputError(
         `Cannot load environment '${n}': no cross/environments/${n}.yaml; environments are ${
           crossNames("environments").join(", ")
         }`,
@@ -140,7 +141,7 @@ export function loadEnvironment(name: string): Environment {
   for (const t of toolchains) {
     const tc = loadToolchain(t);
     if (!tc) {
-      throw new Error(
+      throw new InputError(
         `Cannot load environment '${name}': toolchain '${t}' has no cross/toolchains/${t}.yaml`,
       );
     }

@@ -7,13 +7,15 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { dirname, matchesGlob, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, matchesGlob, resolve } from "node:path";
 import { z } from "zod";
 import { type Arch, crossNames, loadArch, loadToolchain, type Toolchain } from "./cross_data.ts";
 import { errorAt, type SourceDoc } from "./located_error.ts";
 import { strict } from "./schema_util.ts";
 import { parseYaml, validate } from "./yaml_source.ts";
+import { checkPatchText } from "../patch/check_patch.ts";
+import { InputError } from "../errors.ts";
 
 const FRAGMENT_LINE =
   /^(CONFIG_[A-Za-z0-9_]+=(y|m|n|-?\d+|0x[0-9a-fA-F]+|"([^"\\]|\\.)*")|# CONFIG_[A-Za-z0-9_]+ is not set)$/;
@@ -155,7 +157,7 @@ export async function loadMatrix(path: string, options: LoadMatrixOptions = {}):
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    throw new Error(`Cannot read matrix '${path}': ${(e as Error).message}`);
+    throw new InputError(`Cannot read matrix '${path}': ${(e as Error).message}`);
   }
   return parseMatrix(text, { file, displayName: options.displayName ?? path });
 }
@@ -199,6 +201,7 @@ export function parseMatrix(text: string, where: { file: string; displayName?: s
       } (cross/runtimes/)`,
     );
   }
+  checkTreeSource(src, spec.tree);
   const cells = expandCells(src, spec, arches, toolchains);
   const variants = resolveVariants(src, spec, dir);
   const baseline = spec.baseline ?? variants[0]!.name;
@@ -321,6 +324,24 @@ function expandCells(
   return cells;
 }
 
+/**
+ * A tree given as a path must be a kernel tree now, so `--list` says so too; a
+ * `debian:<package>` is checked (and installed) by the tree stage.
+ */
+function checkTreeSource(src: SourceDoc, tree: string): void {
+  if (tree.startsWith("debian:")) return;
+  const dir = resolve(tree);
+  const use = "give a kernel checkout or debian:linux-source-6.1";
+  if (!existsSync(dir)) throw errorAt(src, ["tree"], `'${tree}' does not exist; ${use}`);
+  if (!existsSync(join(dir, "Makefile")) || !existsSync(join(dir, "Kconfig"))) {
+    throw errorAt(
+      src,
+      ["tree"],
+      `'${tree}' is not a kernel tree (no Makefile and Kconfig there); ${use}`,
+    );
+  }
+}
+
 function resolveVariants(src: SourceDoc, spec: MatrixSpec, dir: string): Variant[] {
   const out: Variant[] = [];
   spec.variants.forEach((v, i) => {
@@ -348,6 +369,24 @@ function resolveVariants(src: SourceDoc, spec: MatrixSpec, dir: string): Variant
           `patch file '${p}' does not exist (paths are relative to the matrix file)`,
         );
       }
+      let text: string;
+      try {
+        text = readFileSync(abs, "utf8");
+      } catch (e) {
+        throw errorAt(
+          src,
+          ["variants", i, "patches", j],
+          `cannot read '${p}': ${(e as Error).message}`,
+        );
+      }
+      const problem = checkPatchText(text);
+      if (problem) {
+        throw errorAt(
+          src,
+          ["variants", i, "patches", j],
+          `${p}:${problem.line}: ${problem.problem}`,
+        );
+      }
       return abs;
     });
     out.push({
@@ -364,7 +403,7 @@ export function selectCells(cells: Cell[], globs: string): Cell[] {
   const patterns = globs.split(",").map((g) => g.trim()).filter(Boolean);
   const picked = cells.filter((c) => patterns.some((p) => c.id === p || matchesGlob(c.id, p)));
   if (picked.length === 0) {
-    throw new Error(
+    throw new InputError(
       `Cannot select cells '${globs}': no cell matches; cells are ${
         cells.map((c) => c.id).join(", ")
       }`,
@@ -378,7 +417,7 @@ export function selectVariants(variants: Variant[], names: string): Variant[] {
   return names.split(",").map((n) => n.trim()).filter(Boolean).map((n) => {
     const v = variants.find((x) => x.name === n);
     if (!v) {
-      throw new Error(
+      throw new InputError(
         `Cannot select variant '${n}': no such variant; variants are ${
           variants.map((x) => x.name).join(", ")
         }`,

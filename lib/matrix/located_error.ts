@@ -3,10 +3,11 @@
  *
  * @module
  */
+import { InputError } from "../errors.ts";
 import { type Document, isNode, LineCounter } from "yaml";
 
 /** An input error with its location; the CLI prints {@linkcode Error.message} and exits 2. */
-export class LocatedError extends Error {
+export class LocatedError extends InputError {
   /** File the error is in. */
   readonly file: string;
   /** 1-based line. */

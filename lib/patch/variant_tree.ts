@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { gitEnv, type KernelTree } from "../tree/kernel_tree.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
+import { InputError } from "../errors.ts";
 
 /** A variant ready to build. */
 export interface VariantTree {
@@ -94,13 +95,13 @@ async function commitPatches(
       log(`patch: applying ${shown}`);
       const r = await git`git apply --cached --whitespace=nowarn ${patch}`;
       if (r.exitCode !== 0) {
-        throw new Error(
+        throw new InputError(
           `Cannot apply patch '${shown}' to variant '${variant.name}': ${applyFailure(r.stderr)}`,
         );
       }
       const treeId = (await git`git write-tree`).stdout.trim();
       if (treeId === (await git`git rev-parse ${parent + "^{tree}"}`).stdout.trim()) {
-        throw new Error(
+        throw new InputError(
           `Cannot apply patch '${shown}' to variant '${variant.name}': it changes nothing`,
         );
       }

@@ -12,6 +12,7 @@
  * @module
  */
 import type { Arch, Toolchain } from "../matrix/cross_data.ts";
+import { InputError } from "../errors.ts";
 
 /** How a cell's `.config` is made. */
 export interface ConfigPlan {
@@ -59,7 +60,7 @@ export function configPlan(cell: PlanInput): ConfigPlan {
 export function toolchainMakeVars(arch: Arch, toolchain: Toolchain): Record<string, string> {
   const cross = toolchain.cross_compile[arch.kernel_arch];
   if (cross === undefined) {
-    throw new Error(
+    throw new InputError(
       `Cannot use toolchain '${toolchain.name}' for arch '${arch.name}': cross/toolchains/${toolchain.name}.yaml has no cross_compile.${arch.kernel_arch}`,
     );
   }

@@ -21,6 +21,7 @@ import type { KbuildModel } from "../kbuild/kbuild_objects.ts";
 import type { ExprValue } from "../kconfig/kconfig.ts";
 import { NARROW_SIZES, type NarrowAtomic, scanNarrowAtomics } from "./narrow_atomics.ts";
 import { type BadPath, deriveBadSizes } from "./bad_sizes.ts";
+import { InputError } from "../errors.ts";
 
 const ruleSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
@@ -66,12 +67,12 @@ export function loadHazardRules(dir: string = HAZARD_DIR): HazardRule[] {
     const r = ruleSchema.safeParse(parse(Deno.readTextFileSync(file)));
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new Error(
+      throw new InputError(
         `Cannot read hazard rule '${file}': ${issue?.path.join(".") || "(top)"}: ${issue?.message}`,
       );
     }
     if (`${r.data.name}.yaml` !== name) {
-      throw new Error(
+      throw new InputError(
         `Cannot read hazard rule '${file}': name '${r.data.name}' differs from the file name`,
       );
     }

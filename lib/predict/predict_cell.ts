@@ -19,6 +19,7 @@ import {
   loadHazardRules,
   type RuleOutcome,
 } from "./hazard_rules.ts";
+import { InputError } from "../errors.ts";
 
 /** What the predictor expects a real build of one cell to do. */
 export interface Prediction {
@@ -90,7 +91,9 @@ function archDefconfig(src: string, srcarch: string): string {
   scope.evalFile(mk, Deno.readTextFileSync(mk));
   const name = scope.get("KBUILD_DEFCONFIG").trim();
   if (!name) {
-    throw new Error(`Cannot find the defconfig of '${srcarch}': ${mk} sets no KBUILD_DEFCONFIG`);
+    throw new InputError(
+      `Cannot find the defconfig of '${srcarch}': ${mk} sets no KBUILD_DEFCONFIG`,
+    );
   }
   return name;
 }
@@ -107,7 +110,7 @@ function resolveConfig(kc: Kconfig, cell: Cell, src: string, srcarch: string): v
       alldefconfig: () => kc.alldefconfig({ fragment }),
     };
     const op = ops[plan.target as keyof typeof ops];
-    if (!op) throw new Error(`Cannot predict base '${plan.target}': not an all*config target`);
+    if (!op) throw new InputError(`Cannot predict base '${plan.target}': not an all*config target`);
     op();
     return;
   }

@@ -16,6 +16,7 @@ function shown(path: string): string {
 import { formatSummary } from "../report/summary.ts";
 import { compareResults, formatComparison } from "../compare/compare_results.ts";
 import { runMatrix } from "./run_matrix.ts";
+import { InputError } from "../errors.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
                       [--jobs N] [--runtime NAME] [--list] [--verbose] [--no-predict]
@@ -48,14 +49,14 @@ export async function matrixCommand(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 1) {
-    throw new Error(`Cannot run matrix '${positionals[1]}': give one matrix file`);
+    throw new InputError(`Cannot run matrix '${positionals[1]}': give one matrix file`);
   }
   const file = positionals[0] ?? "matrix.yaml";
   let jobs: number | undefined;
   if (values.jobs !== undefined) {
     jobs = Number(values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) {
-      throw new Error(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
+      throw new InputError(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
     }
   }
   const matrix = await loadMatrix(file);
