@@ -90,35 +90,44 @@ Deno.test("cli: setup.sh refuses to run as a non-root user and says what to inst
 
 Deno.test("cli: a second run on the same cache is refused while the first is alive", async () => {
   const cache = await Deno.makeTempDir();
-  const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
-  await Deno.writeTextFile(join(cache, "run.lock"), `${sleeper.pid}\n`);
-  const out = await new Deno.Command(Deno.execPath(), {
+  const lockPath = join(cache, "run.lock");
+  // The first run: another process holding the run lock the way a run does (flock, pid inside).
+  const holder = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "-A",
-      join(import.meta.dirname!, "..", "mod.ts"),
-      "matrix",
-      "--out",
-      join(cache, "out"),
+      "eval",
+      `const f = await Deno.open(${
+        JSON.stringify(lockPath)
+      }, { read: true, write: true, create: true });
+       await f.lock(true);
+       await f.write(new TextEncoder().encode(Deno.pid + "\\n"));
+       console.log("held");
+       await new Promise((r) => setTimeout(r, 60_000));`,
     ],
-    cwd: join(import.meta.dirname!, ".."),
-    env: { KMATRIX_CACHE: cache },
-    stderr: "piped",
-  }).output();
-  sleeper.kill();
-  await sleeper.status;
-  assertEquals(out.code, 2);
+    stdout: "piped",
+  }).spawn();
+  const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  assertEquals((await reader.read()).value?.trim(), "held");
+  const out = join(cache, "out");
+  await Deno.mkdir(out);
+  await Deno.writeTextFile(join(out, "results.json"), "previous");
+  const second = await runCli(["matrix", "--out", out], { env: { KMATRIX_CACHE: cache } });
+  holder.kill();
+  await holder.status;
+  await reader.cancel();
+  assertEquals(second.code, 2, second.err);
   assertEquals(
-    new TextDecoder().decode(out.stderr),
-    `Cannot start a run in cache '${cache}': kmatrix process ${sleeper.pid} is running there; wait for it or set KMATRIX_CACHE to another directory\n`,
+    second.err,
+    `Cannot start a run in cache '${cache}': another kmatrix process holds ${lockPath} (pid ${holder.pid}); wait for it or set KMATRIX_CACHE to another directory\n`,
   );
-  assertEquals(existsSync(join(cache, "out")), false);
-  // A lock whose process is gone is taken over: the run gets past the lock (and is stopped by
-  // a runtime that cannot start here, before anything is built).
-  const after = await runCli(["matrix", "--runtime", "docker", "--out", join(cache, "out")], {
+  assertEquals([...Deno.readDirSync(out)].map((e) => e.name), ["results.json"]);
+  assertEquals(await Deno.readTextFile(join(out, "results.json")), "previous");
+  // The holder is gone, its pid still in the file: the lock holds nothing and the next run
+  // takes it (and is stopped by a runtime that cannot start here, before anything is built).
+  assertEquals((await Deno.readTextFile(lockPath)).trim(), String(holder.pid));
+  const after = await runCli(["matrix", "--runtime", "docker", "--out", out], {
     env: { KMATRIX_CACHE: cache },
   });
   assert.match(after.err, /^Cannot use runtime 'docker'/);
-  assertEquals(existsSync(join(cache, "run.lock")), false, "the lock is released");
+  assertEquals(await Deno.readTextFile(lockPath), "", "the lock is released");
   await Deno.remove(cache, { recursive: true });
 });

@@ -11,6 +11,8 @@ import { existsSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { gitEnv, type KernelTree } from "../tree/kernel_tree.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
+import { withFileLock } from "../tree/cache_lock.ts";
+import { checkPatchText } from "./check_patch.ts";
 import { InputError } from "../errors.ts";
 
 /** A variant ready to build. */
@@ -50,28 +52,45 @@ export async function prepareVariant(
   const hash = createHash("sha256").update(tree.commit);
   for (const p of variant.patches) hash.update("\0").update(await Deno.readFile(p));
   const key = hash.digest("hex").slice(0, 16);
-  const root = join(options.cache ?? cacheDir(), "variants", key);
+  const variants = join(options.cache ?? cacheDir(), "variants");
+  await Deno.mkdir(variants, { recursive: true });
+  // git records a worktree by its path: through a symlinked cache, record the real one.
+  const root = join(await Deno.realPath(variants), key);
   const src = join(root, "src");
   const ready = join(root, "ready.json");
-  if (existsSync(ready) && existsSync(join(src, "Makefile"))) {
+  const made = async () => {
+    if (!existsSync(ready) || !existsSync(join(src, "Makefile"))) return undefined;
     const { commit } = JSON.parse(await Deno.readTextFile(ready)) as { commit: string };
     return { name: variant.name, key, root, src, commit };
-  }
-  // Apply and commit the patches in a private index first: a patch that does not apply fails
-  // in a second, before 1.5 GB are checked out.
-  const commit = await commitPatches(tree, variant, options.displayBase ?? Deno.cwd(), log);
-  // A half-made worktree from an interrupted run: drop it and start again.
-  await $({ quiet: true, nothrow: true })`git -C ${tree.dir} worktree remove --force ${src}`;
-  await Deno.remove(root, { recursive: true }).catch(() => {});
-  await $({ quiet: true })`git -C ${tree.dir} worktree prune`;
-  await Deno.mkdir(root, { recursive: true });
-  log(`patch: checking out variant '${variant.name}' (${key})`);
-  await $({ quiet: true })`git -C ${tree.dir} worktree add --detach ${src} ${commit}`;
-  await Deno.writeTextFile(
-    ready,
-    JSON.stringify({ variant: variant.name, base: tree.commit, commit, patches: variant.patches }),
-  );
-  return { name: variant.name, key, root, src, commit };
+  };
+  const reused = await made();
+  if (reused) return reused;
+  // One variant made at a time per cache (worktrees share the tree's .git): a second maker
+  // waits, then finds the worktree made.
+  return await withFileLock(join(variants, ".lock"), async () => {
+    const meanwhile = await made();
+    if (meanwhile) return meanwhile;
+    // Apply and commit the patches in a private index first: a patch that does not apply fails
+    // in a second, before 1.5 GB are checked out.
+    const commit = await commitPatches(tree, variant, options.displayBase ?? Deno.cwd(), log);
+    // A half-made worktree from an interrupted run: drop it and start again.
+    await $({ quiet: true, nothrow: true })`git -C ${tree.dir} worktree remove --force ${src}`;
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+    await $({ quiet: true })`git -C ${tree.dir} worktree prune`;
+    await Deno.mkdir(root, { recursive: true });
+    log(`patch: checking out variant '${variant.name}' (${key})`);
+    await $({ quiet: true })`git -C ${tree.dir} worktree add --detach ${src} ${commit}`;
+    await Deno.writeTextFile(
+      ready,
+      JSON.stringify({
+        variant: variant.name,
+        base: tree.commit,
+        commit,
+        patches: variant.patches,
+      }),
+    );
+    return { name: variant.name, key, root, src, commit };
+  }, { onWait: (line) => log(`patch: ${line}`) });
 }
 
 async function commitPatches(
@@ -93,6 +112,13 @@ async function commitPatches(
     for (const patch of variant.patches) {
       const shown = relative(displayBase, patch);
       log(`patch: applying ${shown}`);
+      // git apply refuses paths outside the tree too; say it first, at the patch's line.
+      const problem = checkPatchText(await Deno.readTextFile(patch));
+      if (problem) {
+        throw new InputError(
+          `Cannot apply patch '${shown}' to variant '${variant.name}': ${shown}:${problem.line}: ${problem.problem}`,
+        );
+      }
       const r = await git`git apply --cached --whitespace=nowarn ${patch}`;
       if (r.exitCode !== 0) {
         throw new InputError(

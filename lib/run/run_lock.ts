@@ -1,39 +1,47 @@
 /**
  * One matrix run at a time per cache directory: builds empty and reuse `O=` directories
- * beside each variant's worktree, so two runs at once would wreck each other's builds.
+ * beside each variant's worktree, so two runs at once would wreck each other's builds. A run
+ * holds the file lock `<cache>/run.lock` (see lib/tree/cache_lock.ts) for its whole length; a
+ * second run is refused at once, and a lock file whose process is gone holds nothing.
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { type FileLock, lockFile, lockHolder } from "../tree/cache_lock.ts";
+import { InputError } from "../errors.ts";
 
 /** A held lock; release it when the run ends. */
-export interface RunLock {
-  /** Remove the lock file. */
-  release(): Promise<void>;
-}
+export type RunLock = FileLock;
 
 /**
- * Take `<cache>/run.lock` for this process. A lock left by a process that is gone is taken
- * over; one held by a live process is an error saying which.
+ * Take `<cache>/run.lock` for this process without waiting; held by a live process, it is an
+ * error naming that process.
+ *
+ * @example
+ * ```ts
+ * const lock = await acquireRunLock("/tmp/kmatrix-cache");
+ * await lock.release();
+ * ```
  */
 export async function acquireRunLock(cache: string): Promise<RunLock> {
-  await Deno.mkdir(cache, { recursive: true });
   const path = join(cache, "run.lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await Deno.writeTextFile(path, `${Deno.pid}\n`, { createNew: true });
-      return { release: () => Deno.remove(path).catch(() => {}) };
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      const pid = Number((await Deno.readTextFile(path).catch(() => "")).trim());
-      if (pid > 0 && existsSync(`/proc/${pid}`)) {
-        throw new Error(
-          `Cannot start a run in cache '${cache}': kmatrix process ${pid} is running there; wait for it or set KMATRIX_CACHE to another directory`,
-        );
-      }
-      await Deno.remove(path).catch(() => {});
-    }
+  const lock = await lockFile(path);
+  if (!lock) {
+    throw new InputError(
+      `Cannot start a run in cache '${cache}': another kmatrix process holds ${path} (pid ${await lockHolder(
+        path,
+      )}); wait for it or set KMATRIX_CACHE to another directory`,
+    );
   }
-  throw new Error(`Cannot take lock '${path}': it keeps coming back`);
+  return lock;
+}
+
+/** Run `fn` while holding `<cache>/run.lock` (see {@linkcode acquireRunLock}). */
+export async function withCacheLock<T>(cache: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireRunLock(cache);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
 }

@@ -14,6 +14,8 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cacheDir } from "./cache_dir.ts";
 import { ensureDebianSource } from "./debian_package.ts";
+import { withFileLock } from "./cache_lock.ts";
+import { InputError } from "../errors.ts";
 
 /** A kernel tree ready for variants: a git repository and the commit to branch from. */
 export interface KernelTree {
@@ -60,13 +62,13 @@ export async function ensureTree(
   }
   const dir = resolve(source);
   if (!existsSync(join(dir, "Makefile")) || !existsSync(join(dir, "Kconfig"))) {
-    throw new Error(
+    throw new InputError(
       `Cannot use kernel tree '${source}': no Makefile and Kconfig there; give a kernel checkout or debian:linux-source-6.1`,
     );
   }
   const head = await $({ quiet: true, nothrow: true })`git -C ${dir} rev-parse HEAD`;
   if (head.exitCode !== 0) {
-    throw new Error(
+    throw new InputError(
       `Cannot use kernel tree '${source}': not a git repository with a commit; run 'git init && git add -A && git commit' there`,
     );
   }
@@ -89,7 +91,10 @@ async function ensureDebianTree(
   const key = `${pkg}-${stat.size}-${Math.floor((stat.mtime?.getTime() ?? 0) / 1000)}`;
   const trees = join(options.cache ?? cacheDir(), "trees");
   const dir = join(trees, key);
-  if (!existsSync(join(dir, ".git"))) {
+  // One extraction at a time per cache (a run and a test may both want the tree): the second
+  // waits, then finds the tree made.
+  await withFileLock(join(trees, ".lock"), async () => {
+    if (existsSync(join(dir, ".git"))) return;
     await Deno.mkdir(trees, { recursive: true });
     const tmp = await Deno.makeTempDir({ dir: trees, prefix: ".extract-" });
     try {
@@ -109,7 +114,7 @@ async function ensureDebianTree(
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
-  }
+  }, { onWait: (line) => log(`tree: ${line}`) });
   const head = await $({ quiet: true })`git -C ${dir} rev-parse HEAD`;
   return { source, dir, commit: head.stdout.trim(), version: await readVersion(dir) };
 }
