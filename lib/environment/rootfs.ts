@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import type { Environment } from "../matrix/cross_data.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { shortHash } from "./short_hash.ts";
+import { withFileLock } from "../tree/cache_lock.ts";
 
 /** Options for {@linkcode ensureRootfs}. */
 export interface EnsureRootfsOptions {
@@ -37,25 +38,28 @@ export async function ensureRootfs(
   const rootfs = rootfsDir(env);
   if (existsSync(join(rootfs, "usr/bin/make"))) return rootfs;
   const log = options.onProgress ?? (() => {});
-  const mirror = options.mirror ?? await hostMirror();
-  await Deno.mkdir(dirname(rootfs), { recursive: true });
-  const tmp = await Deno.makeTempDir({ dir: dirname(rootfs), prefix: ".debootstrap-" });
-  try {
-    log(
-      `runtime: debootstrap ${env.suite} (${env.name}, ${env.packages.length} packages) from ${mirror} into ${rootfs} (once, about a minute)`,
-    );
-    const r = await $({ quiet: true, nothrow: true })`debootstrap --variant=minbase --include=${
-      env.packages.join(",")
-    } ${env.suite} ${tmp} ${mirror}`;
-    if (r.exitCode !== 0) {
-      const last = (r.stdout + r.stderr).trim().split("\n").at(-1) ?? "";
-      throw new Error(`Cannot make rootfs '${rootfs}': debootstrap failed: ${last}`);
+  // One debootstrap at a time per cache: a second maker waits, then finds the rootfs made.
+  await withFileLock(join(dirname(rootfs), ".lock"), async () => {
+    if (existsSync(join(rootfs, "usr/bin/make"))) return;
+    const mirror = options.mirror ?? await hostMirror();
+    const tmp = await Deno.makeTempDir({ dir: dirname(rootfs), prefix: ".debootstrap-" });
+    try {
+      log(
+        `runtime: debootstrap ${env.suite} (${env.name}, ${env.packages.length} packages) from ${mirror} into ${rootfs} (once, about a minute)`,
+      );
+      const r = await $({ quiet: true, nothrow: true })`debootstrap --variant=minbase --include=${
+        env.packages.join(",")
+      } ${env.suite} ${tmp} ${mirror}`;
+      if (r.exitCode !== 0) {
+        const last = (r.stdout + r.stderr).trim().split("\n").at(-1) ?? "";
+        throw new Error(`Cannot make rootfs '${rootfs}': debootstrap failed: ${last}`);
+      }
+      await Deno.rename(tmp, rootfs);
+    } catch (e) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      throw e;
     }
-    await Deno.rename(tmp, rootfs);
-  } catch (e) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
-  }
+  }, { onWait: (line) => log(`runtime: ${line}`) });
   return rootfs;
 }
 
