@@ -37,3 +37,17 @@ if (problem) {
 
 /** The test cache directory (`KMATRIX_CACHE`, checked above). */
 export const TEST_CACHE: string = Deno.env.get("KMATRIX_CACHE")!;
+
+/**
+ * A fresh cache directory of its own (its own `run.lock`) whose trees, variant worktrees,
+ * profiles and ccache are the test cache's, through symlinks: a test that runs the CLI there
+ * reuses the extracted tree and is never refused because another test holds the run lock.
+ */
+export async function sharedCache(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "kmatrix-cache-" });
+  for (const sub of ["trees", "variants", "profiles", "ccache"]) {
+    await Deno.mkdir(join(TEST_CACHE, sub), { recursive: true });
+    await Deno.symlink(join(TEST_CACHE, sub), join(dir, sub));
+  }
+  return dir;
+}

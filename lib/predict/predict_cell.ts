@@ -66,8 +66,15 @@ export interface PredictOptions {
 
 const kconfigs = new Map<string, Promise<Kconfig>>();
 
-/** The parsed Kconfig tree of `src` for a cell's arch and toolchain in a runtime, parsed once. */
-function kconfigFor(src: string, cell: Cell, options: PredictOptions): Promise<Kconfig> {
+/**
+ * The parsed Kconfig tree of `src` for a cell's arch and toolchain in a runtime, parsed once per
+ * process (the run's pre-flight checks and the predictor share it).
+ */
+export function kconfigFor(
+  src: string,
+  cell: Cell,
+  options: PredictOptions = {},
+): Promise<Kconfig> {
   const runtime = options.runtime ?? loadRuntime("host");
   const key = `${src}\0${cell.arch.name}\0${cell.toolchain.name}\0${runtime.name}`;
   let kc = kconfigs.get(key);

@@ -16,6 +16,10 @@ function shown(path: string): string {
 import { formatSummary } from "../report/summary.ts";
 import { compareResults, formatComparison } from "../compare/compare_results.ts";
 import { runMatrix } from "./run_matrix.ts";
+import { preflight } from "./preflight.ts";
+import { acquireRunLock } from "./run_lock.ts";
+import { cacheDir } from "../tree/cache_dir.ts";
+import { loadRuntime } from "../environment/runtime.ts";
 import { InputError } from "../errors.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
@@ -69,6 +73,20 @@ export async function matrixCommand(args: string[]): Promise<number> {
       for (const c of cells) console.log(`${v.name}\t${c.id}\t${c.base}\t${c.kconfig.join(" ")}`);
     }
     return 0;
+  }
+  // Bad input stops here, in seconds, before any result is written or moved; a second run
+  // in the same cache is refused before that.
+  const lock = await acquireRunLock(cacheDir());
+  try {
+    await preflight(matrix, {
+      cells,
+      variants,
+      outDir: values.out,
+      runtime: loadRuntime(values.runtime ?? matrix.runtime),
+      onProgress: (line) => console.error(pc.dim(line)),
+    });
+  } finally {
+    await lock.release();
   }
   const results = await runMatrix(matrix, {
     outDir: values.out,
