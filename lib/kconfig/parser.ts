@@ -24,6 +24,7 @@ import {
   type SymType,
 } from "./expr.ts";
 import { KconfigError, MacroExpander } from "./macro.ts";
+import { checkRecursiveDeps } from "./check_deps.ts";
 
 /** The parsed tree: menu root, symbols, and the special symbols. */
 export interface ParsedTree {
@@ -494,6 +495,7 @@ class Parser {
       this.#root.prompt = this.#prop("prompt", this.#root, "", 0, { text: "Main menu" });
     }
     finalize(this.#root, { y: this.#y, m: this.#m, modules: this.#modules ?? this.#n });
+    checkRecursiveDeps([...this.#symbols.values(), ...this.#choices]);
     return {
       root: this.#root,
       symbols: this.#symbols,
