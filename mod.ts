@@ -64,6 +64,10 @@ const COMMANDS: Record<
     about: "compare two results (or two variants of one): fixed, regressed, …",
     load: async () => (await import("./lib/compare/cli.ts")).compareCommand,
   },
+  impact: {
+    about: "which configurations a patch changes (format-patch, mbox or mailing-list page)",
+    load: async () => (await import("./lib/impact/cli.ts")).impactCommand,
+  },
 };
 
 const USAGE = `Usage: deno run -A mod.ts <command> [options]

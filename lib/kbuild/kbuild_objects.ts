@@ -36,6 +36,11 @@ export interface KbuildOptions {
   srcarch?: string;
   /** The resolved value of a Kconfig symbol without `CONFIG_`: `y`, `m`, `n`, a number or a string. */
   value: (name: string) => string;
+  /**
+   * Visit only the directories (relative, `.` excluded) this accepts; the others are left out as
+   * if empty. For a question about a few objects: accept their directories and their parents.
+   */
+  only?: (dir: string) => boolean;
 }
 
 /** A directory whose object lists were not computed faithfully. */
@@ -153,6 +158,7 @@ export function kbuildObjects(src: string, options: KbuildTreeOptions): KbuildMo
     const key = `${dir}\0${needBuiltin}`;
     if (seen.has(key)) return;
     seen.add(key);
+    if (dir !== "." && options.only && !options.only(dir)) return;
     const abs = join(src, dir);
     const file = existsSync(join(abs, "Kbuild")) ? join(abs, "Kbuild") : join(abs, "Makefile");
     if (!existsSync(file)) {

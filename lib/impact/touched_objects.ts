@@ -1,0 +1,239 @@
+/**
+ * What a patch touches, in build terms: the objects compiled from the files it changes (a `.c`
+ * or `.S` file is its `.o`; a header is every object whose source includes it, directly or
+ * through other headers), the directories whose Makefile or Kbuild it changes, and whether it
+ * changes Kconfig. And, per configuration, which of those objects a build compiles.
+ *
+ * @module
+ */
+import { dirname, join, posix } from "node:path";
+import { existsSync } from "node:fs";
+import { kbuildObjects } from "../kbuild/kbuild_objects.ts";
+import type { Kconfig } from "../kconfig/kconfig.ts";
+
+/** The build-relevant part of the files a patch changes. */
+export interface Touched {
+  /** Objects whose source the patch changes, or that include a changed header (`dir/x.o`). */
+  objects: string[];
+  /** For each object reached through a header, the header (for the reason text). */
+  via: Map<string, string>;
+  /** Directories whose `Makefile`/`Kbuild` the patch changes. */
+  makefiles: string[];
+  /** The patch changes a Kconfig file or a defconfig: configurations must be resolved twice. */
+  kconfig: boolean;
+  /** Defconfig files the patch changes (`multi_v7_defconfig`). */
+  defconfigs: string[];
+  /** Changed files that reach no object (documentation, scripts, …). */
+  other: string[];
+}
+
+/** Options for {@linkcode touchedObjects}. */
+export interface TouchedOptions {
+  /** SRCARCH, for `arch/<srcarch>/include` headers (`asm/…`). */
+  srcarch: string;
+  /** How many header levels to follow (default 3). */
+  depth?: number;
+}
+
+/**
+ * Map the changed files of a patch to objects. Headers are followed through `#include`
+ * lines found with `git grep` in `src` (a git checkout), up to `depth` levels of headers.
+ *
+ * @param src The tree the patch applies to.
+ * @param files Paths the patch changes, relative to the tree.
+ * @param options SRCARCH and the include depth.
+ */
+export function touchedObjects(
+  src: string,
+  files: readonly string[],
+  options: TouchedOptions,
+): Touched {
+  const objects = new Set<string>();
+  const via = new Map<string, string>();
+  const makefiles: string[] = [];
+  const other: string[] = [];
+  let kconfig = false;
+  const defconfigs: string[] = [];
+  const headers: string[] = [];
+  for (const f of files) {
+    const base = posix.basename(f);
+    if (/\.(c|S)$/.test(f)) objects.add(f.replace(/\.(c|S)$/, ".o"));
+    else if (/\.h$/.test(f)) headers.push(f);
+    else if (/^Kconfig/.test(base)) kconfig = true;
+    else if (f.startsWith(`arch/${options.srcarch}/configs/`)) {
+      kconfig = true;
+      defconfigs.push(base);
+    } else if (base === "Makefile" || base === "Kbuild") makefiles.push(posix.dirname(f));
+    else other.push(f);
+  }
+  // Breadth first through headers: a header's includers are .c/.S files (objects) and headers
+  // (followed to the next level).
+  let level = headers.map((h) => ({ header: h, root: h }));
+  const seen = new Set(headers);
+  for (let d = 0; d < (options.depth ?? 3) && level.length > 0; d++) {
+    const next: { header: string; root: string }[] = [];
+    for (const { header, root } of level) {
+      for (const user of includers(src, header, options.srcarch)) {
+        if (/\.(c|S)$/.test(user)) {
+          const o = user.replace(/\.(c|S)$/, ".o");
+          if (!objects.has(o)) {
+            objects.add(o);
+            via.set(o, root);
+          }
+        } else if (user.endsWith(".h") && !seen.has(user)) {
+          seen.add(user);
+          next.push({ header: user, root });
+        }
+      }
+    }
+    level = next;
+  }
+  return { objects: [...objects].sort(), via, makefiles, kconfig, defconfigs, other };
+}
+
+/**
+ * The include names a header is known by: `linux/err.h` for `include/linux/err.h`, `asm/x.h`
+ * for `arch/<srcarch>/include/asm/x.h`, the uapi forms, and `x.h` for files of its directory.
+ */
+function includeNames(header: string, srcarch: string): { global: string[]; local: string } {
+  const global: string[] = [];
+  for (
+    const prefix of [
+      "include/uapi/",
+      "include/",
+      `arch/${srcarch}/include/uapi/`,
+      `arch/${srcarch}/include/generated/`,
+      `arch/${srcarch}/include/`,
+    ]
+  ) {
+    if (header.startsWith(prefix)) {
+      global.push(header.slice(prefix.length));
+      break;
+    }
+  }
+  return { global, local: posix.basename(header) };
+}
+
+/** Files that `#include` the header, by its global name anywhere or its base name beside it. */
+function includers(src: string, header: string, srcarch: string): string[] {
+  const { global, local } = includeNames(header, srcarch);
+  const esc = (s: string) => s.replace(/[.+]/g, "\\$&");
+  const out = new Set<string>();
+  if (global.length > 0) {
+    const pattern = `^\\s*#\\s*include\\s*[<"](${global.map(esc).join("|")})[>"]`;
+    for (const f of gitGrep(src, pattern, ["*.c", "*.S", "*.h"])) out.add(f);
+  }
+  // "x.h" from files of the same directory (and its subdirectories, via relative paths).
+  const dir = posix.dirname(header);
+  const quoted = `^\\s*#\\s*include\\s*"([^"]*/)?${esc(local)}"`;
+  for (const f of gitGrep(src, quoted, [`${dir}/*.c`, `${dir}/*.S`, `${dir}/*.h`])) {
+    // `#include "x.h"` resolves next to the including file first.
+    if (f !== header && existsSync(join(src, dirname(f), local))) out.add(f);
+    else if (f !== header && posix.dirname(f) === dir) out.add(f);
+  }
+  out.delete(header);
+  return [...out].sort();
+}
+
+function gitGrep(src: string, pattern: string, pathspecs: string[]): string[] {
+  const r = new Deno.Command("git", {
+    args: ["grep", "-l", "-E", pattern, "--", ...pathspecs],
+    cwd: src,
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (r.code > 1) {
+    throw new Error(
+      `Cannot search '${src}' for includes: ${new TextDecoder().decode(r.stderr).trim()}`,
+    );
+  }
+  return new TextDecoder().decode(r.stdout).split("\n").filter(Boolean);
+}
+
+/** How a build makes an object. */
+export interface CompiledAs {
+  /** `built-in`, `lib`, or the module (`drivers/xen/xen-evtchn.ko`). */
+  as: string;
+}
+
+/**
+ * The build of one tree for a few target directories, with the object model restricted to
+ * the directories on the way to them, memoised on the values of the `CONFIG_*` symbols those
+ * Makefiles name: configurations that agree on them share one evaluation.
+ */
+export class CompiledObjects {
+  #src: string;
+  #arch: string;
+  #srcarch: string;
+  #dirs: string[];
+  #symbols: string[];
+  #memo = new Map<string, Map<string, CompiledAs>>();
+
+  /**
+   * @param src The tree.
+   * @param objects The objects asked about (their directories are walked to).
+   * @param options ARCH and SRCARCH.
+   */
+  constructor(src: string, objects: readonly string[], options: { arch: string; srcarch: string }) {
+    this.#src = src;
+    this.#arch = options.arch;
+    this.#srcarch = options.srcarch;
+    this.#dirs = [...new Set(objects.map((o) => posix.dirname(o)))];
+    this.#symbols = [...referencedSymbols(src, this.#dirs, this.#srcarch)].sort();
+  }
+
+  /** Directories walked for a question about `dir`: it and its parents. */
+  #only = (dir: string): boolean =>
+    this.#dirs.some((t) => t === dir || t.startsWith(`${dir}/`) || dir === ".");
+
+  /** The compiled objects of the target directories under the engine's current configuration. */
+  compiled(kc: Kconfig): Map<string, CompiledAs> {
+    const values = this.#symbols.map((s) => kc.value(s));
+    const key = values.join("\0");
+    const hit = this.#memo.get(key);
+    if (hit) return hit;
+    const known = new Map(this.#symbols.map((s, i) => [s, values[i]!]));
+    const model = kbuildObjects(this.#src, {
+      arch: this.#arch,
+      srcarch: this.#srcarch,
+      value: (n) => known.get(n) ?? "n",
+      symbols: this.#symbols,
+      only: this.#only,
+    });
+    const out = new Map<string, CompiledAs>();
+    for (const o of model.builtin) out.set(o, { as: "built-in" });
+    for (const o of model.lib) if (!out.has(o)) out.set(o, { as: "lib" });
+    for (const [ko, parts] of model.modules) {
+      for (const o of parts) if (!out.has(o)) out.set(o, { as: ko });
+    }
+    this.#memo.set(key, out);
+    return out;
+  }
+}
+
+/**
+ * The `CONFIG_*` names the Makefiles on the way to `dirs` mention: the top Kbuild and Makefile,
+ * the arch Makefiles, and the Makefile/Kbuild of every directory from the top to each target.
+ */
+function referencedSymbols(src: string, dirs: string[], srcarch: string): Set<string> {
+  const files = new Set<string>(["Kbuild", "Makefile"]);
+  const archDir = join(src, "arch", srcarch);
+  for (const e of Deno.readDirSync(archDir)) {
+    if (e.isFile && /^(Makefile|Kbuild)/.test(e.name)) files.add(`arch/${srcarch}/${e.name}`);
+  }
+  for (const d of dirs) {
+    const parts = d.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      files.add(`${dir}/Makefile`);
+      files.add(`${dir}/Kbuild`);
+    }
+  }
+  const out = new Set<string>();
+  for (const f of files) {
+    const path = join(src, f);
+    if (!existsSync(path)) continue;
+    for (const m of Deno.readTextFileSync(path).matchAll(/CONFIG_([A-Za-z0-9_]+)/g)) out.add(m[1]!);
+  }
+  return out;
+}
