@@ -48,6 +48,10 @@ const COMMANDS: Record<
     about: "build the matrix for real and write results.json",
     load: async () => (await import("./lib/run/cli.ts")).matrixCommand,
   },
+  predict: {
+    about: "predict every cell × variant without building; write predictions.json",
+    load: async () => (await import("./lib/predict/cli.ts")).predictCommand,
+  },
   config: {
     about: "compute a .config with the pure-TypeScript Kconfig engine; explain symbols",
     load: async () => (await import("./lib/kconfig/cli.ts")).configCommand,
