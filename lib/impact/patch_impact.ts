@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, dirname, join, matchesGlob, relative, resolve } from "node:path";
 import { stringify } from "yaml";
+import { InputError } from "../errors.ts";
 import { ensureTree } from "../tree/kernel_tree.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { prepareVariant } from "../patch/variant_tree.ts";
@@ -146,14 +147,14 @@ export async function analyzeImpact(
   const toolchainName = options.toolchain ?? matrix?.cells[0]?.toolchain.name ?? "gcc-12";
   const arch = loadArch(archName);
   if (!arch) {
-    throw new Error(
+    throw new InputError(
       `Cannot analyse impact on arch '${archName}': no cross/arches/${archName}.yaml`,
     );
   }
   const toolchain = loadToolchain(toolchainName);
   const crossCompile = toolchain?.cross_compile[arch.kernel_arch];
   if (!toolchain || crossCompile === undefined) {
-    throw new Error(
+    throw new InputError(
       `Cannot analyse impact with toolchain '${toolchainName}': no cross compiler for '${archName}' in cross/toolchains/`,
     );
   }
@@ -166,7 +167,7 @@ export async function analyzeImpact(
     if (variant) basePatches.push(...variant.patches);
     else if (existsSync(item)) basePatches.push(resolve(item));
     else {
-      throw new Error(
+      throw new InputError(
         `Cannot analyse impact on '${item}': neither a patch file nor a variant of the matrix`,
       );
     }
@@ -187,7 +188,7 @@ export async function analyzeImpact(
   );
   const keep = (h: Hunk) => applies.has(`${h.file}\0${h.index}`);
   if (applies.size === 0) {
-    throw new Error(
+    throw new InputError(
       `Cannot analyse impact of '${patchPath}': no hunk applies to this tree (${
         hunks.map((h) => `${h.file} #${h.index}: ${h.status}`).join("; ")
       })`,
@@ -279,7 +280,7 @@ export function listCandidates(
     ? names.filter((n) => patterns.some((p) => n === p || matchesGlob(n, p)))
     : names;
   if (patterns.length && picked.length === 0) {
-    throw new Error(
+    throw new InputError(
       `Cannot select configurations '${glob}': no arch/${srcarch}/configs/*_defconfig matches`,
     );
   }
@@ -537,7 +538,8 @@ export function impactMatrix(impact: Impact, options: ImpactMatrixOptions): stri
   };
   const config: Record<string, { base: string; kconfig?: string[] }> = {};
   for (const c of affected) {
-    const name = c.id.replace(/\//g, ".");
+    // A cell id without its arch and toolchain (the matrix has one of each), `/` as `.`.
+    const name = c.id.replace(`${impact.arch}/${impact.toolchain}/`, "").replace(/\//g, ".");
     config[name] = { base: c.base, ...(c.kconfig.length ? { kconfig: c.kconfig } : {}) };
   }
   const spec = {

@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { InputError } from "../errors.ts";
 
 /** A trailer such as `Acked-by: Ian Campbell <ian.campbell@citrix.com>`. */
 export interface PatchTag {
@@ -110,12 +111,12 @@ export async function readPatch(path: string): Promise<IntakePatch> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new Error(`Cannot read patch '${path}': ${(e as Error).message}`);
+    throw new InputError(`Cannot read patch '${path}': ${(e as Error).message}`);
   }
   try {
     return parsePatch(text);
   } catch (e) {
-    throw new Error(`Cannot read patch '${path}': ${(e as Error).message}`);
+    throw new InputError(`Cannot read patch '${path}': ${(e as Error).message}`);
   }
 }
 
