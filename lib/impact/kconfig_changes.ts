@@ -30,8 +30,10 @@ export interface SymbolChange {
  * definition differs, and the dependents graph of both trees.
  */
 export class KconfigChanges {
-  /** Symbols whose own definition differs (or that exist in one tree only). */
+  /** Symbols whose definition differs (or that exist in one tree only), the primary ones first. */
   readonly redefined: string[];
+  /** Those whose own entry differs, not only who selects or implies them. */
+  readonly primary: string[];
   #dependents = new Map<string, Set<string>>();
 
   /**
@@ -41,10 +43,15 @@ export class KconfigChanges {
   constructor(before: Kconfig, after: Kconfig) {
     const a = signatures(before), b = signatures(after);
     const redefined: string[] = [];
+    const primary: string[] = [];
+    const own = (sig?: string) => sig?.split("\n").filter((l) => !/^(rev|imp) /.test(l)).join("\n");
     for (const name of new Set([...a.keys(), ...b.keys()])) {
-      if (a.get(name) !== b.get(name)) redefined.push(name);
+      if (a.get(name) === b.get(name)) continue;
+      redefined.push(name);
+      if (own(a.get(name)) !== own(b.get(name))) primary.push(name);
     }
-    this.redefined = redefined.sort();
+    this.primary = primary.sort();
+    this.redefined = [...this.primary, ...redefined.filter((n) => !primary.includes(n)).sort()];
     for (const kc of [before, after]) addDependents(kc, this.#dependents);
   }
 

@@ -426,13 +426,25 @@ export async function classifyConfigs(
     const affected = reasons.length > 0;
     if (!affected) {
       const why: string[] = [];
-      if (touched.kconfig) why.push("no symbol changes value");
-      if (touched.objects.length) {
+      if (touched.kconfig) {
+        const stays = (kconfigChanges?.redefined ?? []).filter((n) => !n.startsWith("<"));
+        const shown = stays.slice(0, 4).map((n) => `${n}=${kcAfter.value(n) || "n"}`);
         why.push(
-          touched.objects.length === 1
-            ? `${touched.objects[0]} is not compiled`
-            : `none of the ${touched.objects.length} touched objects is compiled`,
+          `no symbol changes value${
+            shown.length
+              ? ` (redefined ${shown.join(", ")}${stays.length > 4 ? ", …" : ""} on both sides)`
+              : ""
+          }`,
         );
+      }
+      if (touched.objects.length === 1) {
+        why.push(
+          `${touched.objects[0]} is not compiled: ${
+            objBefore!.whyNot(kcBefore, touched.objects[0]!)
+          }`,
+        );
+      } else if (touched.objects.length) {
+        why.push(`none of the ${touched.objects.length} touched objects is compiled`);
       }
       if (touched.makefiles.length) {
         why.push(`no object of ${touched.makefiles.join(", ")} is compiled`);

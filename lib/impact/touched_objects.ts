@@ -168,6 +168,7 @@ export class CompiledObjects {
   #dirs: string[];
   #symbols: string[];
   #memo = new Map<string, Map<string, CompiledAs>>();
+  #visited = new Map<string, Set<string>>();
 
   /**
    * @param src The tree.
@@ -207,7 +208,46 @@ export class CompiledObjects {
       for (const o of parts) if (!out.has(o)) out.set(o, { as: ko });
     }
     this.#memo.set(key, out);
+    this.#visited.set(
+      key,
+      new Set([...model.dirs, ...[...model.modules.keys()].map(posix.dirname)]),
+    );
     return out;
+  }
+
+  /**
+   * Why `object` is not compiled under the current configuration, naming the Makefile line
+   * that leaves its directory out: `drivers/Makefile:46: obj-$(CONFIG_XEN) += xen/ (XEN=n)`.
+   */
+  whyNot(kc: Kconfig, object: string): string {
+    this.compiled(kc);
+    const visited = this.#visited.get(this.#symbols.map((s) => kc.value(s)).join("\0"))!;
+    const dir = posix.dirname(object);
+    if (visited.has(dir)) return `${dir}/ is built but its Makefile does not list it`;
+    const parts = dir.split("/");
+    let parent = ".";
+    let i = 0;
+    for (; i < parts.length; i++) {
+      const d = parts.slice(0, i + 1).join("/");
+      if (!visited.has(d)) break;
+      parent = d;
+    }
+    const child = parts[i]!;
+    for (const name of ["Kbuild", "Makefile"]) {
+      const file = parent === "." ? name : `${parent}/${name}`;
+      const path = join(this.#src, file);
+      if (!existsSync(path)) continue;
+      const lines = Deno.readTextFileSync(path).split("\n");
+      const at = lines.findIndex((l) => new RegExp(`(^|[\\s=])${child}/(\\s|$)`).test(l));
+      if (at < 0) continue;
+      const syms = [...lines[at]!.matchAll(/CONFIG_([A-Za-z0-9_]+)/g)].map((m) =>
+        `${m[1]}=${kc.value(m[1]!) || "n"}`
+      );
+      return `${file}:${at + 1}: ${lines[at]!.replace(/\s+/g, " ").trim()}${
+        syms.length ? ` (${syms.join(", ")})` : ""
+      }`;
+    }
+    return `the build does not enter ${parent === "." ? "" : `${parent}/`}${child}/`;
   }
 }
 
