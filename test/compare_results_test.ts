@@ -34,7 +34,8 @@ function record(cell: string, variant: string, logName: string): CellResult {
 /** One results.json with two variants, `2012` (before the fix) and `fix`. */
 function results(): Results {
   return {
-    version: 1,
+    version: 2,
+    comparisons: [],
     matrix: "matrix.yaml",
     started: "2026-11-25T01:00:00Z",
     results: [
@@ -125,7 +126,8 @@ Deno.test("compareResults() keeps an error that a patch moved down, through its 
   // Both logs build kernel/panic.o with the same typo; head also inserts a function above it
   // (8 lines), whose unused variable is the one genuinely new diagnostic.
   const base: Results = {
-    version: 1,
+    version: 2,
+    comparisons: [],
     matrix: "matrix.yaml",
     started: "2026-11-25T02:00:00Z",
     results: [record("panic", "base", "moved_base.log")],

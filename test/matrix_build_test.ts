@@ -1,98 +1,113 @@
 /**
- * The founding case, built for real: the two default cells on the `2012` variant. The v6+v7
- * cell must fail to link with `__bad_cmpxchg` from drivers/xen/grant-table.o, the v7-only cell
- * must pass. About 2 minutes a cell cold on 2 cores; ccache makes a rerun quicker.
+ * The founding case, built for real by the run engine: the default matrix's two cells on the
+ * three variants (6 records). The v6+v7 cell fails to link with `__bad_cmpxchg` on `2012` and
+ * `review`, passes on `fix` (XEN dropped); the v7 cell passes everywhere. Records with the same
+ * compiler input are built once and recorded `shared` (3 builds, 3 config steps); every
+ * prediction is confirmed; an unchanged re-run takes every record from the result cache.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
 import { kernelTreeRecord } from "./_tree.ts";
-import { loadMatrix, selectVariants } from "../lib/matrix/load_matrix.ts";
+import { loadMatrix } from "../lib/matrix/load_matrix.ts";
 import { runMatrix } from "../lib/run/run_matrix.ts";
-import type { Results } from "../lib/results/model.ts";
+import { readResults } from "../lib/results/results_file.ts";
 import { formatSummary } from "../lib/report/summary.ts";
 
+const V7 = "arm/gcc-12/v7/xen-on", V6V7 = "arm/gcc-12/v6+v7/xen-on";
+
 Deno.test({
-  name:
-    "matrix build: 2012 variant, v6+v7 fails on __bad_cmpxchg, v7 passes, as predicted (real builds)",
+  name: "matrix build: the founding story, shared records, confirmed predictions, cache hits",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     await kernelTreeRecord();
     const out = await Deno.makeTempDir({ prefix: "kmatrix-e2e-" });
     // An earlier run's results are kept, named by their start time, not replaced.
-    const earlier = '{"version":1,"matrix":"m","started":"2026-01-02T03:04:05.678Z","results":[]}';
+    const earlier = '{"version":2,"matrix":"m","started":"2026-01-02T03:04:05.678Z","results":[]}';
     await Deno.writeTextFile(join(out, "results.json"), earlier);
     const matrix = await loadMatrix(join(import.meta.dirname!, "..", "matrix.yaml"));
     const returned = await runMatrix(matrix, {
       outDir: out,
-      variants: selectVariants(matrix.variants, "2012"),
+      cache: false,
       onEvent: (e) =>
         e.kind === "done" &&
-        console.error(
-          `${e.result.variant} ${e.result.cell}: ${e.result.status} ${e.result.duration_s} s`,
-        ),
+        console.error(`${e.result.variant} ${e.result.cell}: ${e.result.status}`),
     });
-    const written = JSON.parse(await Deno.readTextFile(join(out, "results.json"))) as Results;
-    assertEquals(written, returned);
+    assertEquals(await readResults(join(out, "results.json")), returned);
     assertEquals(
       await Deno.readTextFile(join(out, "results-2026-01-02T03-04-05-678Z.json")),
       earlier,
     );
-    assertEquals(written.results.length, 2);
-    const byCell = Object.fromEntries(written.results.map((r) => [r.cell, r]));
-    const v7 = byCell["arm/gcc-12/v7/xen-on"]!;
-    const v6v7 = byCell["arm/gcc-12/v6+v7/xen-on"]!;
+    const rec = (variant: string, cell: string) =>
+      returned.results.find((r) => r.variant === variant && r.cell === cell)!;
+    assertEquals(returned.results.length, 6);
 
-    assertEquals(v7.status, "pass", `v7 cell log: ${v7.log}`);
-    assertEquals(v7.dropped, []);
-    assertEquals(v7.diagnostics.filter((d) => d.severity === "error"), []);
+    // The story.
+    for (const v of ["2012", "fix", "review"]) assertEquals(rec(v, V7).status, "pass");
+    for (const v of ["2012", "review"]) {
+      const r = rec(v, V6V7);
+      assertEquals(r.status, "fail", r.log);
+      const cmpxchg = r.diagnostics.find((d) => d.symbol === "__bad_cmpxchg");
+      assertEquals(cmpxchg?.object, "drivers/xen/grant-table.o");
+      assertEquals(
+        r.diagnostics.find((d) => d.symbol === "__bad_xchg")?.object,
+        "drivers/xen/events/events_base.o",
+      );
+    }
+    assertEquals(rec("fix", V6V7).status, "pass");
+    assertEquals(rec("fix", V6V7).dropped, ["CONFIG_XEN=y"]);
 
-    assertEquals(v6v7.status, "fail", `v6+v7 cell log: ${v6v7.log}`);
-    assertEquals(v6v7.dropped, [], "every fragment line, XEN included, must reach .config");
-    const cmpxchg = v6v7.diagnostics.find((d) => d.symbol === "__bad_cmpxchg");
-    assert.ok(cmpxchg, `no __bad_cmpxchg diagnostic in ${JSON.stringify(v6v7.diagnostics)}`);
-    assertEquals(cmpxchg.kind, "linker-undefined");
-    assertEquals(cmpxchg.severity, "error");
-    assertEquals(cmpxchg.object, "drivers/xen/grant-table.o");
-    assert.match(cmpxchg.function ?? "", /^gnttab_/);
-    const xchg = v6v7.diagnostics.find((d) => d.symbol === "__bad_xchg");
-    assertEquals(xchg?.object, "drivers/xen/events/events_base.o");
+    // Dedup: built once per compiler input, the rest shared, with the reason.
+    const shared = returned.results.filter((r) => r.shared).map((r) => `${r.variant} ${r.cell}`);
+    assertEquals(shared.sort(), [`fix ${V7}`, `review ${V6V7}`, `review ${V7}`]);
+    assertEquals(rec("review", V6V7).shared?.variant, "2012");
+    assert.match(rec("review", V6V7).shared!.reason, /same \.config/);
+    // A shared record ran its own config step, and only that.
+    assertEquals(rec("review", V6V7).steps.map((s) => s.name), ["config", "build"]);
+    assert.match(rec("review", V6V7).commands.join("\n"), /allnoconfig/);
+    assertEquals(rec("review", V6V7).commands.length, 1);
 
-    // Predicted before the build by the pure-TypeScript predictor, confirmed after it.
-    assert.ok(v6v7.prediction && v7.prediction, "both builds were predicted");
-    assertEquals(v6v7.prediction.status, "fail");
-    assert.ok(
-      v6v7.prediction.signatures.includes("ld:undefined:__bad_cmpxchg@drivers/xen/grant-table.o"),
-    );
-    assertEquals(v6v7.prediction.verdict, "confirmed", v6v7.prediction.differences.join("; "));
-    assertEquals(v7.prediction.status, "pass");
-    assertEquals(v7.prediction.verdict, "confirmed", v7.prediction.differences.join("; "));
+    // Every prediction checked and confirmed.
+    for (const r of returned.results) {
+      assert.ok(r.prediction, `${r.variant} ${r.cell} predicted`);
+      assertEquals(r.prediction.verdict, "confirmed", r.prediction.differences.join("; "));
+      assertEquals(r.toolchain_version.startsWith("arm-linux-gnueabi-gcc (Debian 12."), true);
+      assertEquals(r.steps.every((s) => ["pass", "fail", "skip"].includes(s.status)), true);
+    }
+    assertEquals(returned.predictions, { confirmed: 6, missed: 0, unjudged: 0 });
+    // A built record has its size, its ccache counts and its reproducer.
+    const built = rec("2012", V7);
+    assert.ok(built.size && built.size.text > 1_000_000, JSON.stringify(built.size));
+    assert.ok(built.ccache && built.ccache.hits + built.ccache.misses > 400);
+    assert.ok(built.reproducer?.endsWith("reproduce.sh"));
 
-    const table = formatSummary(written, { color: false });
+    // The comparisons are stored: fix fixes v6+v7, review fixes nothing.
+    const fix = returned.comparisons.find((c) => c.head === "fix")!;
+    assertEquals(fix.base, "2012");
+    assertEquals(fix.cells.find((c) => c.cell === V6V7)?.verdict, "fixed");
+    const review = returned.comparisons.find((c) => c.head === "review")!;
+    assertEquals(review.cells.find((c) => c.cell === V6V7)?.verdict, "still-failing");
+    // Provenance: enough to trust and redo the run.
+    const p = returned.provenance!;
+    assertEquals(p.tree.version.startsWith("6.1."), true);
+    assertEquals(p.variants.map((v) => v.name), ["2012", "fix", "review"]);
+    assertEquals(p.variants[1]!.patches.length, 2);
+    assert.match(p.matrix.sha256, /^[0-9a-f]{64}$/);
+
+    const table = formatSummary(returned, { color: false });
     assert.match(table, /│ 2012 +│ arm\/gcc-12\/v6\+v7\/xen-on │ fail +│ fail, confirmed │/);
-    assert.match(table, /│ ld:undefined:__bad_cmpxchg@drivers\/xen\/grant-table\.o +│/);
     assert.match(
       table,
-      /\n2 builds: 1 pass, 1 fail, 0 infra; predictions: 2 confirmed, 0 missed, 0 unjudged$/,
+      /\n6 records \(3 built, 3 shared, 0 from the cache\): 4 pass, 2 fail, 0 infra; predictions: 6 confirmed, 0 missed, 0 unjudged$/,
     );
 
-    for (const r of written.results) {
-      assertEquals(r.variant, "2012");
-      assertEquals(r.arch, "arm");
-      assertEquals(r.toolchain, "gcc-12");
-      assert.ok(r.duration_s > 0);
-      assertEquals(r.commands, r.steps.map((s) => s.command));
-      assert.match(
-        r.commands[0]!,
-        /KCONFIG_ALLCONFIG=\S+fragment\.config'? make .*ARCH=arm .*CROSS_COMPILE=arm-linux-gnueabi- .*allnoconfig$/,
-      );
-      assert.match(r.commands.at(-1)!, /make .* -k -j\d+ vmlinux$/);
-      const config = await Deno.readTextFile(r.config);
-      assert.match(config, /^CONFIG_XEN=y$/m);
-      if (r.cell.includes("v6")) assert.match(config, /^CONFIG_CPU_V6=y$/m);
-      else assert.doesNotMatch(config, /^CONFIG_CPU_V6=y$/m);
-      assert.match(await Deno.readTextFile(r.log), /^\+ .*make /m);
-    }
+    // Unchanged re-run: every record from the result cache, same outcome.
+    const again = await runMatrix(matrix, { outDir: out });
+    assertEquals(again.results.filter((r) => r.cached).length, 6);
+    assertEquals(
+      again.results.map((r) => [r.variant, r.cell, r.status, r.prediction?.verdict]),
+      returned.results.map((r) => [r.variant, r.cell, r.status, r.prediction?.verdict]),
+    );
     await Deno.remove(out, { recursive: true });
   },
 });

@@ -154,6 +154,7 @@ function resolveToolchain(options: LoadOptions, arch: string, fallback: string):
     cc: "${CROSS_COMPILE}gcc",
     ld: "${CROSS_COMPILE}ld",
     hostcc: "gcc",
+    size: "${CROSS_COMPILE}size",
     make_vars: {},
     packages: {},
   };

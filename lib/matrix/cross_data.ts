@@ -29,6 +29,7 @@ const toolchainSchema = strict({
   cc: z.string(),
   ld: z.string(),
   hostcc: z.string(),
+  size: z.string(),
   make_vars: z.record(z.string(), z.string()).default({}),
   packages: z.record(z.string(), z.array(z.string())).default({}),
 });

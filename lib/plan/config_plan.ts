@@ -75,7 +75,7 @@ export function toolchainMakeVars(arch: Arch, toolchain: Toolchain): Record<stri
 export function toolchainProgram(
   toolchain: Toolchain,
   arch: Arch,
-  which: "cc" | "ld",
+  which: "cc" | "ld" | "size",
 ): string {
   return toolchain[which].replaceAll(
     "${CROSS_COMPILE}",

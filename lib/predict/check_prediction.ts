@@ -11,6 +11,7 @@
  */
 import type { CellResult } from "../results/model.ts";
 import type { Prediction } from "./predict_cell.ts";
+import { configBody, configValues } from "../kconfig/config_file.ts";
 
 /** The verdict on one prediction. */
 export interface PredictionCheck {
@@ -33,25 +34,6 @@ export interface CheckOptions {
 }
 
 /** The `.config` without its leading comment block (`#`, generator, kernel version, `#`). */
-function configBody(text: string): string {
-  const lines = text.split("\n");
-  let i = 0;
-  while (i < lines.length && lines[i]!.startsWith("#") && !/^# CONFIG_/.test(lines[i]!)) i++;
-  return lines.slice(i).join("\n");
-}
-
-/** Symbol → value (`n` for `# CONFIG_X is not set`) of a `.config`. */
-function configValues(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const set = line.match(/^CONFIG_(\w+)=(.*)$/);
-    const unset = line.match(/^# CONFIG_(\w+) is not set$/);
-    if (set) out.set(set[1]!, set[2]!);
-    else if (unset) out.set(unset[1]!, "n");
-  }
-  return out;
-}
-
 function setDiff(a: readonly string[], b: readonly string[]): string[] {
   const s = new Set(b);
   return [...new Set(a)].filter((x) => !s.has(x)).sort();

@@ -51,21 +51,27 @@ export function formatSummary(results: Results, options: FormatSummaryOptions = 
     table.push([
       r.variant,
       r.cell,
-      formatStatus(r.status, color),
+      formatStatus(r.status, color) +
+      (r.shared ? `\n(shared with ${r.shared.variant})` : r.cached ? "\n(cached)" : ""),
       r.prediction ? formatVerdict(r.prediction, color) : "-",
       `${r.duration_s.toFixed(0)} s`,
       r.dropped.join("\n"),
       shown.join("\n"),
     ]);
   }
-  const counts = { pass: 0, fail: 0, infra: 0 };
+  const counts = { pass: 0, fail: 0, infra: 0, interrupted: 0 };
   const verdicts = { confirmed: 0, missed: 0, unjudged: 0 };
   for (const r of results.results) {
     counts[r.status]++;
     if (r.prediction) verdicts[r.prediction.verdict]++;
   }
   const predicted = verdicts.confirmed + verdicts.missed + verdicts.unjudged;
-  return `${table.toString()}\n${results.results.length} builds: ${counts.pass} pass, ${counts.fail} fail, ${counts.infra} infra` +
+  const built = results.results.filter((r) => !r.shared && !r.cached).length;
+  const shared = results.results.filter((r) => r.shared).length;
+  const cached = results.results.filter((r) => r.cached).length;
+  return `${table.toString()}\n${results.results.length} records (${built} built, ${shared} shared, ${cached} from the cache): ${counts.pass} pass, ${counts.fail} fail, ${counts.infra} infra${
+    counts.interrupted ? `, ${counts.interrupted} interrupted` : ""
+  }` +
     (predicted
       ? `; predictions: ${verdicts.confirmed} confirmed, ${verdicts.missed} missed, ${verdicts.unjudged} unjudged`
       : "");

@@ -1,5 +1,6 @@
 /**
- * The `matrix` command: run the matrix for real and print the summary.
+ * The `matrix` command: run the matrix for real, show progress, print the summary and the
+ * comparisons, and exit with a code CI can use.
  *
  * @module
  */
@@ -7,29 +8,34 @@ import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import pc from "picocolors";
 import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+import { formatSummary } from "../report/summary.ts";
+import { formatComparison } from "../compare/compare_results.ts";
+import { InputError } from "../errors.ts";
+import { runMatrix } from "./run_matrix.ts";
+import { progressDisplay } from "./progress.ts";
+import { exitCode, parseFailOn } from "./exit_code.ts";
 
 /** A path as short as it can be said: relative below the cwd, else absolute. */
 function shown(path: string): string {
   const rel = relative(Deno.cwd(), path);
   return rel.startsWith("..") ? resolve(path) : rel;
 }
-import { formatSummary } from "../report/summary.ts";
-import { compareResults, formatComparison } from "../compare/compare_results.ts";
-import { runMatrix } from "./run_matrix.ts";
-import { preflight } from "./preflight.ts";
-import { acquireRunLock } from "./run_lock.ts";
-import { cacheDir } from "../tree/cache_dir.ts";
-import { loadRuntime } from "../environment/runtime.ts";
-import { InputError } from "../errors.ts";
 
 const USAGE = `Usage: kmatrix matrix [MATRIX.yaml] [--out DIR] [--cells GLOB,…] [--variants NAME,…]
-                      [--jobs N] [--runtime NAME] [--list] [--verbose] [--no-predict]
+                      [--jobs N] [--runtime NAME] [--shard I/N] [--no-cache] [--no-dedup]
+                      [--timeout SECONDS] [--fail-on regression,mismatch|none]
+                      [--list] [--verbose] [--no-predict]
 
 Build every cell x variant of MATRIX.yaml (default: matrix.yaml) for real and write
-DIR/results.json (default DIR: out). Exit 0 when every build ran, whatever its outcome.
-Before each build the pure-TypeScript predictor says what it will do; after it, the prediction
-is confirmed or missed (--no-predict skips this). --verbose prints each step's exact command
-(they are always in results.json and the logs).`;
+DIR/results.json (default DIR: out). Before each build the pure-TypeScript predictor says what it
+will do; after it, the prediction is confirmed or missed (--no-predict skips this).
+
+Unchanged records come from the result cache (--no-cache builds them); records with the same
+compiler input are built once (--no-dedup builds each). --jobs is the job budget shared by all
+builds (default: the CPU count). --shard I/N runs the I-th of N shards (see 'plan').
+
+Exit codes: 0 every record as predicted and no regression against the baseline; 1 a regression
+or a prediction miss (--fail-on says which count; none: never); 2 bad input; 130 interrupted.`;
 
 /** Run the `matrix` command with `args`; returns the exit code. */
 export async function matrixCommand(args: string[]): Promise<number> {
@@ -42,6 +48,11 @@ export async function matrixCommand(args: string[]): Promise<number> {
       variants: { type: "string" },
       jobs: { type: "string" },
       runtime: { type: "string" },
+      shard: { type: "string" },
+      timeout: { type: "string" },
+      "fail-on": { type: "string", default: "regression,mismatch" },
+      "no-cache": { type: "boolean", default: false },
+      "no-dedup": { type: "boolean", default: false },
       list: { type: "boolean", default: false },
       verbose: { type: "boolean", short: "v", default: false },
       "no-predict": { type: "boolean", default: false },
@@ -56,12 +67,21 @@ export async function matrixCommand(args: string[]): Promise<number> {
     throw new InputError(`Cannot run matrix '${positionals[1]}': give one matrix file`);
   }
   const file = positionals[0] ?? "matrix.yaml";
-  let jobs: number | undefined;
-  if (values.jobs !== undefined) {
-    jobs = Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) {
-      throw new InputError(`Cannot use --jobs '${values.jobs}': give a whole number of at least 1`);
+  const jobs = values.jobs === undefined ? undefined : wholeNumber("--jobs", values.jobs);
+  const timeoutS = values.timeout === undefined
+    ? undefined
+    : wholeNumber("--timeout", values.timeout);
+  const failOn = parseFailOn(values["fail-on"]);
+  let shard: { index: number; count: number } | undefined;
+  if (values.shard !== undefined) {
+    const m = values.shard.match(/^(\d+)\/(\d+)$/);
+    const index = Number(m?.[1]), count = Number(m?.[2]);
+    if (!m || index < 1 || count < 1 || index > count) {
+      throw new InputError(
+        `Cannot use --shard '${values.shard}': give I/N with 1 <= I <= N, such as 2/3`,
+      );
     }
+    shard = { index, count };
   }
   const matrix = await loadMatrix(file);
   const cells = values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells;
@@ -74,83 +94,51 @@ export async function matrixCommand(args: string[]): Promise<number> {
     }
     return 0;
   }
-  // Bad input stops here, in seconds, before any result is written or moved; a second run
-  // in the same cache is refused before that.
-  const lock = await acquireRunLock(cacheDir());
+
+  // SIGINT/SIGTERM: kill every build, keep what finished, mark the rest interrupted.
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (!abort.signal.aborted) console.error(pc.yellow("interrupted: stopping every build"));
+    abort.abort();
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  const display = progressDisplay({ verbose: values.verbose });
+  let results;
   try {
-    await preflight(matrix, {
+    results = await runMatrix(matrix, {
+      outDir: values.out,
       cells,
       variants,
-      outDir: values.out,
-      runtime: loadRuntime(values.runtime ?? matrix.runtime),
-      onProgress: (line) => console.error(pc.dim(line)),
+      ...(jobs ? { jobs } : {}),
+      ...(timeoutS ? { timeoutS } : {}),
+      ...(values.runtime ? { runtime: values.runtime } : {}),
+      ...(shard ? { shard } : {}),
+      predict: !values["no-predict"],
+      cache: !values["no-cache"],
+      dedup: !values["no-dedup"],
+      signal: abort.signal,
+      onEvent: display.onEvent,
     });
   } finally {
-    await lock.release();
+    display.close();
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
-  const results = await runMatrix(matrix, {
-    outDir: values.out,
-    cells,
-    variants,
-    ...(jobs ? { jobs } : {}),
-    ...(values.runtime ? { runtime: values.runtime } : {}),
-    predict: !values["no-predict"],
-    onEvent: (e) => {
-      switch (e.kind) {
-        case "progress":
-          console.error(pc.dim(e.line));
-          break;
-        case "start":
-          console.error(pc.bold(`[${e.index}/${e.total}] ${e.variant} ${e.cell}`));
-          break;
-        case "predict": {
-          const p = e.prediction;
-          console.error(
-            `  predicted: ${p.status}${p.signatures.length ? ` (${p.signatures.join(", ")})` : ""}`,
-          );
-          for (const d of p.dropped) {
-            console.error(pc.yellow(`  predicted dropped: ${d.line}: ${d.why}`));
-          }
-          break;
-        }
-        case "step":
-          console.error(pc.dim(`  ${e.step}${values.verbose ? `: ${e.command}` : ""}`));
-          break;
-        case "done": {
-          const r = e.result;
-          const first = r.diagnostics.find((d) => d.severity === "error");
-          console.error(
-            `  ${r.status} in ${r.duration_s} s${first ? `: ${first.signature}` : ""} (log: ${
-              shown(r.log)
-            })`,
-          );
-          for (const line of r.dropped) console.error(pc.yellow(`  dropped by Kconfig: ${line}`));
-          if (r.prediction) {
-            const p = r.prediction;
-            const word = p.verdict === "confirmed" ? pc.green(p.verdict) : pc.red(p.verdict);
-            console.error(
-              `  prediction ${word}${p.differences.length ? `: ${p.differences.join("; ")}` : ""}`,
-            );
-          }
-        }
-      }
-    },
-  });
   console.log(formatSummary(results));
-  // Each candidate variant against the baseline: which cells the patch fixes or breaks.
-  const ran = new Set(results.results.map((r) => r.variant));
-  for (const v of variants) {
-    if (v.name === matrix.baseline || !ran.has(matrix.baseline)) continue;
-    const c = compareResults(results, results, {
-      baseVariant: matrix.baseline,
-      headVariant: v.name,
-    });
+  for (const c of results.comparisons) {
     console.log(
-      `\n${pc.bold(`${v.name} vs ${matrix.baseline}`)}\n${
-        formatComparison(c, { errorsOnly: true })
-      }`,
+      `\n${pc.bold(`${c.head} vs ${c.base}`)}\n${formatComparison(c, { errorsOnly: true })}`,
     );
   }
   console.log(`results: ${shown(join(values.out, "results.json"))}`);
-  return 0;
+  if (abort.signal.aborted) return 130;
+  return exitCode(results, failOn);
+}
+
+function wholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new InputError(`Cannot use ${flag} '${value}': give a whole number of at least 1`);
+  }
+  return n;
 }

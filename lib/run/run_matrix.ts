@@ -1,27 +1,71 @@
 /**
- * Drive a whole matrix: tree → variant worktrees → one real build per cell x variant →
- * `results.json`. Failures of a build are results; only bad input or a broken machine throws.
+ * The run stage: drive a whole matrix — tree → variant worktrees → predictions → real builds →
+ * `results.json` — as fast as the inputs allow:
+ *
+ * - **Result cache**: a record whose inputs are unchanged (variant commit, config plan,
+ *   runtime and toolchain identity, targets) is taken from `<cache>/results/` in milliseconds.
+ * - **Dedup**: records that give the compiler the same input — the same resolved `.config`,
+ *   toolchain, runtime and targets, on variant trees that differ only in files no object reads
+ *   (Kconfig files, Documentation) — are built once. The others run only their config step, and
+ *   when their real `.config` is the same they are recorded as `shared` with the one built.
+ * - **Parallel builds** under one job budget (default: the CPU count), longest first from the
+ *   durations remembered from earlier runs, never more make jobs than the budget.
+ *
+ * Failures of a build are results; an infra failure is retried once; only bad input or a
+ * broken machine throws. An abort (SIGINT/SIGTERM in the CLI) kills every running build, keeps
+ * the finished records and marks the rest `interrupted`; the next run builds only those (the
+ * finished ones come from the result cache).
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { hostname } from "node:os";
+import { $ } from "zx";
 import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
 import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
-import { buildCell, cellSlug } from "../execute/build_cell.ts";
-import type { CellResult, Results } from "../results/model.ts";
+import { buildCell, type BuildProgress, cellSlug } from "../execute/build_cell.ts";
+import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
+import { RESULTS_VERSION } from "../results/model.ts";
+import { writeResults } from "../results/results_file.ts";
 import { loadRuntime, type Runtime } from "../environment/runtime.ts";
+import { toolchainIdentity } from "../environment/toolchain_profile.ts";
+import { shortHash } from "../environment/short_hash.ts";
 import { acquireRunLock } from "./run_lock.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
 import { checkPrediction } from "../predict/check_prediction.ts";
+import { configPlan } from "../plan/config_plan.ts";
+import { configBody } from "../kconfig/config_file.ts";
+import { compareResults } from "../compare/compare_results.ts";
+import denoJson from "../../deno.json" with { type: "json" };
 
 /** Progress events of a run, for the terminal or a test. */
 export type RunEvent =
   | { kind: "progress"; line: string }
-  | { kind: "start"; index: number; total: number; cell: string; variant: string }
-  | { kind: "step"; cell: string; variant: string; step: string; command: string }
   | { kind: "predict"; cell: string; variant: string; prediction: Prediction }
+  | {
+    kind: "start";
+    index: number;
+    total: number;
+    cell: string;
+    variant: string;
+    jobs: number;
+    /** Objects the Kbuild model predicts the build compiles (0 when unknown). */
+    expected: number;
+    configOnly: boolean;
+  }
+  | { kind: "step"; cell: string; variant: string; step: string; command: string }
+  | {
+    kind: "building";
+    cell: string;
+    variant: string;
+    progress: BuildProgress;
+    expected: number;
+    elapsed_s: number;
+  }
   | { kind: "done"; index: number; total: number; result: CellResult };
 
 /** Options for {@linkcode runMatrix}. */
@@ -32,119 +76,584 @@ export interface RunMatrixOptions {
   cells?: Cell[];
   /** Variants to build (default: all of the matrix). */
   variants?: Variant[];
-  /** `make -j` (default: the matrix's `jobs`, else the number of CPUs). */
+  /** The job budget shared by all builds (default: the matrix's `jobs`, else the CPU count). */
   jobs?: number;
   /** Runtime name, overriding the matrix's. */
   runtime?: string;
   /** Predict each build before running it and check the prediction after (default true). */
   predict?: boolean;
+  /** Use the result cache (default true); `false` builds every record. */
+  cache?: boolean;
+  /** Build records that share their compiler input once (default true). */
+  dedup?: boolean;
+  /** Seconds before a build is killed and recorded `infra` (default 3600). */
+  timeoutS?: number;
+  /** Aborting kills every running build; unfinished records are `interrupted`. */
+  signal?: AbortSignal;
+  /** Run only shard `index` (1-based) of `count`: whole dedup groups, balanced by duration. */
+  shard?: { index: number; count: number };
   /** Called for each event. */
   onEvent?: (event: RunEvent) => void;
 }
 
+/** One record to produce: a cell on a variant, with what is known of it before building. */
+export interface PlannedRecord {
+  /** The cell. */
+  cell: Cell;
+  /** The prepared variant tree. */
+  variant: VariantTree;
+  /** Result-cache key: everything the build reads. */
+  key: string;
+  /** Dedup group: records with the same compiler input share it. */
+  group: string;
+  /** The prediction (when predicting). */
+  prediction?: Prediction;
+  /** Seconds the build took last time (undefined: never built). */
+  expectedS?: number;
+}
+
+/** What {@linkcode planRun} knows before any build. */
+export interface RunPlan {
+  /** The pristine tree. */
+  tree: KernelTree;
+  /** The runtime. */
+  runtime: Runtime;
+  /** The prepared variants. */
+  variants: VariantTree[];
+  /** Every record, variants in matrix order, cells in matrix order. */
+  records: PlannedRecord[];
+}
+
+/** Options for {@linkcode planRun}. */
+export type PlanRunOptions = Pick<
+  RunMatrixOptions,
+  "cells" | "variants" | "runtime" | "predict" | "onEvent"
+>;
+
 /**
- * Build every selected cell x variant for real and write `<outDir>/results.json` after each
- * build, so an interrupted run keeps what it finished.
+ * Everything a run knows before building: tree, variants, and for each record its cache key,
+ * its dedup group and its prediction. Used by {@linkcode runMatrix} and by the `plan` command.
  */
-export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}): Promise<Results> {
+export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Promise<RunPlan> {
   const emit = options.onEvent ?? (() => {});
   const progress = (line: string) => emit({ kind: "progress", line });
-  const outDir = resolve(options.outDir ?? "out");
   const cells = options.cells ?? matrix.cells;
-  const variants = options.variants ?? matrix.variants;
   const runtime = loadRuntime(options.runtime ?? matrix.runtime);
-
-  const lock = await acquireRunLock(cacheDir());
-  try {
-    return await buildAll(matrix, options, { outDir, cells, variants, runtime, emit, progress });
-  } finally {
-    await lock.release();
-  }
-}
-
-/** What {@linkcode runMatrix} resolved from its options. */
-interface Run {
-  outDir: string;
-  cells: Cell[];
-  variants: Variant[];
-  runtime: Runtime;
-  emit: (event: RunEvent) => void;
-  progress: (line: string) => void;
-}
-
-async function buildAll(matrix: Matrix, options: RunMatrixOptions, run: Run): Promise<Results> {
-  const { outDir, cells, variants, runtime, emit, progress } = run;
   await runtime.prepare(progress);
-  const tree: KernelTree = await ensureTree(matrix.tree, { onProgress: progress });
+  const tree = await ensureTree(matrix.tree, { onProgress: progress });
   progress(`tree: ${tree.source} = Linux ${tree.version} at ${tree.commit.slice(0, 12)}`);
-  // Prepare every variant before the first build: a patch that does not apply is bad input
-  // and stops the run before hours of building.
-  const trees: VariantTree[] = [];
-  for (const v of variants) {
-    trees.push(
+  // Every variant before the first build: a patch that does not apply is bad input and stops
+  // the run before hours of building.
+  const variants: VariantTree[] = [];
+  for (const v of options.variants ?? matrix.variants) {
+    variants.push(
       await prepareVariant(tree, v, { onProgress: progress, displayBase: join(matrix.file, "..") }),
     );
   }
-
-  const results: Results = {
-    version: 1,
-    matrix: matrix.file,
-    started: new Date().toISOString(),
-    results: [],
-  };
-  await Deno.mkdir(outDir, { recursive: true });
-  await keepPrevious(join(outDir, "results.json"));
-  const total = cells.length * trees.length;
-  const profilesSaid = new Set<string>();
-  let index = 0;
-  for (const vt of trees) {
+  const durations = await readDurations();
+  const identity = runtime.identity();
+  const records: PlannedRecord[] = [];
+  const said = new Set<string>();
+  for (const vt of variants) {
+    const treeKey = await buildTreeKey(tree, vt);
     for (const cell of cells) {
-      index++;
-      emit({ kind: "start", index, total, cell: cell.id, variant: vt.name });
-      const cellOut = join(outDir, vt.name, cellSlug(cell.id));
+      const tc = toolchainIdentity({ arch: cell.arch, toolchain: cell.toolchain, runtime });
+      const plan = JSON.stringify(configPlan(cell));
+      const key = shortHash([
+        String(RESULTS_VERSION),
+        vt.commit,
+        plan,
+        identity,
+        tc.cc,
+        tc.ld,
+        matrix.targets.join(" "),
+      ]);
       let prediction: Prediction | undefined;
       if (options.predict ?? true) {
         prediction = await predictCell(cell, vt.src, { runtime, onProgress: progress });
-        const said = `${cell.toolchain.name}\0${cell.arch.name}`;
-        if (prediction.profile && !profilesSaid.has(said)) {
-          profilesSaid.add(said);
+        emit({ kind: "predict", cell: cell.id, variant: vt.name, prediction });
+        const which = `${cell.toolchain.name}\0${cell.arch.name}`;
+        if (prediction.profile && !said.has(which)) {
+          said.add(which);
           for (const d of prediction.profile.differences) {
             progress(
               `profile: ${cell.toolchain.name} in '${runtime.name}' differs from the committed profile: ${d}`,
             );
           }
         }
-        emit({ kind: "predict", cell: cell.id, variant: vt.name, prediction });
       }
-      const result = await buildCell(cell, vt, {
-        runtime,
-        outDir: cellOut,
-        targets: matrix.targets,
-        jobs: options.jobs ?? matrix.jobs ?? navigator.hardwareConcurrency,
-        onStep: (step, command) =>
-          emit({ kind: "step", cell: cell.id, variant: vt.name, step, command }),
+      // Without a prediction there is no resolved config before building: no dedup.
+      const group = prediction
+        ? shortHash([configBody(prediction.config), treeKey, plan, identity])
+        : key;
+      const expectedS = durations[durationKey(cell)];
+      records.push({
+        cell,
+        variant: vt,
+        key,
+        group,
+        ...(prediction ? { prediction } : {}),
+        ...(expectedS !== undefined ? { expectedS } : {}),
       });
-      if (prediction) {
-        const predictedConfig = join(cellOut, "predicted.config");
-        await Deno.writeTextFile(predictedConfig, prediction.config);
-        const check = await checkPrediction(prediction, result);
-        result.prediction = {
-          status: prediction.status,
-          signatures: prediction.signatures,
-          dropped: prediction.dropped,
-          reasons: prediction.reasons,
-          config: predictedConfig,
-          verdict: check.verdict,
-          differences: check.differences,
-          ...(prediction.profile ? { profile: prediction.profile } : {}),
-        };
-      }
-      results.results.push(result);
-      await writeResults(join(outDir, "results.json"), results);
-      emit({ kind: "done", index, total, result });
     }
   }
+  return { tree, runtime, variants, records };
+}
+
+/**
+ * Split the dedup groups of a plan into `count` shards of about equal expected time (longest
+ * group first onto the least loaded shard); returns each shard's group ids.
+ */
+export function shardGroups(records: readonly PlannedRecord[], count: number): string[][] {
+  const groups = new Map<string, number>();
+  for (const r of records) {
+    if (!groups.has(r.group)) groups.set(r.group, r.expectedS ?? estimateS(r));
+  }
+  const shards = Array.from({ length: count }, () => ({ load: 0, groups: [] as string[] }));
+  const order = [...groups].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  for (const [group, seconds] of order) {
+    const least = shards.reduce((a, b) => b.load < a.load ? b : a);
+    least.groups.push(group);
+    least.load += seconds;
+  }
+  return shards.map((s) => s.groups);
+}
+
+/**
+ * Build every selected cell × variant and write `<outDir>/results.json` after each record, so
+ * an interrupted run keeps what it finished.
+ */
+export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}): Promise<Results> {
+  const emit = options.onEvent ?? (() => {});
+  const outDir = resolve(options.outDir ?? "out");
+  const lock = await acquireRunLock(cacheDir());
+  try {
+    const plan = await planRun(matrix, options);
+    return await execute(matrix, plan, { ...options, outDir, emit });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Execution extends RunMatrixOptions {
+  outDir: string;
+  emit: (event: RunEvent) => void;
+}
+
+async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promise<Results> {
+  const { outDir, emit } = options;
+  const progress = (line: string) => emit({ kind: "progress", line });
+  const { runtime } = plan;
+  let records = plan.records;
+  if (options.shard) {
+    const mine = new Set(shardGroups(records, options.shard.count)[options.shard.index - 1]);
+    records = records.filter((r) => mine.has(r.group));
+  }
+  const results: Results = {
+    version: RESULTS_VERSION,
+    matrix: matrix.file,
+    started: new Date().toISOString(),
+    provenance: await provenanceOf(matrix, plan),
+    baseline: matrix.baseline,
+    results: [],
+    comparisons: [],
+    ...(options.shard ? { shard: { ...options.shard, plan: planId(plan.records) } } : {}),
+  };
+  await Deno.mkdir(outDir, { recursive: true });
+  const resultsFile = join(outDir, "results.json");
+  await keepPrevious(resultsFile);
+  const total = records.length;
+  const byRecord = new Map<PlannedRecord, CellResult>();
+  const save = async () => {
+    results.results = records.flatMap((r) => byRecord.get(r) ?? []);
+    await writeResults(resultsFile, results);
+  };
+  let index = 0;
+  const finish = async (r: PlannedRecord, result: CellResult) => {
+    if (r.prediction && !result.prediction) {
+      result.prediction = await predictionRecord(
+        r.prediction,
+        result,
+        join(outDir, r.variant.name, cellSlug(r.cell.id)),
+      );
+    }
+    byRecord.set(r, result);
+    await save();
+    emit({ kind: "done", index: ++index, total, result });
+  };
+
+  // 1. The result cache.
+  const todo: PlannedRecord[] = [];
+  for (const r of records) {
+    const cached = options.cache === false
+      ? undefined
+      : await fromCache(r, join(outDir, r.variant.name, cellSlug(r.cell.id)));
+    if (cached) {
+      progress(`cache: ${r.variant.name} ${r.cell.id} from the run of ${cached.cached?.started}`);
+      await finish(r, cached);
+    } else {
+      todo.push(r);
+    }
+  }
+
+  // 2. Dedup groups: the first record of each group is built, the others follow it.
+  const groups = new Map<string, PlannedRecord[]>();
+  for (const r of todo) {
+    const key = options.dedup === false ? r.key : r.group;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+
+  // 3. Builds under one job budget, longest first.
+  const budget = options.jobs ?? matrix.jobs ?? navigator.hardwareConcurrency;
+  type Job = { record: PlannedRecord; configOnly: boolean; attempt: number; leader?: CellResult };
+  const queue: Job[] = [...groups.values()]
+    .map((g) => ({ record: g[0]!, configOnly: false, attempt: 1 }))
+    .sort((a, b) =>
+      (b.record.expectedS ?? estimateS(b.record)) - (a.record.expectedS ?? estimateS(a.record))
+    );
+  const durations = await readDurations();
+  let free = budget;
+  const running = new Set<Promise<void>>();
+  const aborted = () => options.signal?.aborted ?? false;
+
+  const runJob = async (job: Job, jobs: number) => {
+    const r = job.record;
+    const cellOut = join(outDir, r.variant.name, cellSlug(r.cell.id));
+    const expected = r.prediction ? r.prediction.objects.builtin + r.prediction.objects.lib : 0;
+    emit({
+      kind: "start",
+      index: index + 1,
+      total,
+      cell: r.cell.id,
+      variant: r.variant.name,
+      jobs,
+      expected,
+      configOnly: job.configOnly,
+    });
+    const t0 = performance.now();
+    const result = await buildCell(r.cell, r.variant, {
+      runtime,
+      outDir: cellOut,
+      targets: matrix.targets,
+      jobs,
+      configOnly: job.configOnly,
+      ...(options.timeoutS ? { timeoutS: options.timeoutS } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onStep: (step, command) =>
+        emit({ kind: "step", cell: r.cell.id, variant: r.variant.name, step, command }),
+      onProgress: (p) =>
+        emit({
+          kind: "building",
+          cell: r.cell.id,
+          variant: r.variant.name,
+          progress: p,
+          expected,
+          elapsed_s: Math.round((performance.now() - t0) / 1000),
+        }),
+    });
+    result.attempts = job.attempt;
+    if (job.configOnly) {
+      await followLeader(job, result);
+      return;
+    }
+    if (result.status === "infra" && job.attempt === 1 && !aborted()) {
+      progress(`infra: ${r.variant.name} ${r.cell.id} could not be judged; retrying once`);
+      queue.unshift({ ...job, attempt: 2 });
+      return;
+    }
+    if (result.status === "pass" || result.status === "fail") {
+      durations[durationKey(r.cell)] = result.duration_s;
+      await writeDurations(durations);
+    }
+    await finish(r, result);
+    if (result.status === "pass" || result.status === "fail") await toCache(r, result);
+    // The rest of the group: their config step, then shared or built.
+    const group = groups.get(options.dedup === false ? r.key : r.group) ?? [];
+    for (const other of group.slice(1)) {
+      queue.unshift({ record: other, configOnly: true, attempt: 1, leader: result });
+    }
+  };
+
+  const followLeader = async (job: Job, own: CellResult) => {
+    const leader = job.leader!;
+    const r = job.record;
+    const same = own.status === "pass" &&
+      configBody(await Deno.readTextFile(own.config).catch(() => "")) ===
+        configBody(await Deno.readTextFile(leader.config).catch(() => "-"));
+    if (!same) {
+      if (own.status === "interrupted") {
+        await finish(r, own);
+        return;
+      }
+      progress(
+        `dedup: ${r.variant.name} ${r.cell.id} resolved another .config than ${leader.variant}; building it`,
+      );
+      queue.unshift({ record: r, configOnly: false, attempt: 1 });
+      return;
+    }
+    const shared: CellResult = {
+      ...leader,
+      cell: r.cell.id,
+      variant: r.variant.name,
+      steps: [
+        ...own.steps,
+        ...leader.steps.filter((s) => !own.steps.some((o) => o.name === s.name)),
+      ],
+      commands: own.commands,
+      config: own.config,
+      dropped: own.dropped,
+      duration_s: own.duration_s,
+      attempts: 1,
+      shared: {
+        variant: leader.variant,
+        reason:
+          `same .config, toolchain, runtime and targets as ${leader.variant}; the variants differ only in files no object reads (Kconfig, Documentation)`,
+      },
+      ...(own.reproducer ? { reproducer: own.reproducer } : {}),
+    };
+    delete shared.prediction;
+    await finish(r, shared);
+    await toCache(r, shared);
+  };
+
+  while ((queue.length > 0 || running.size > 0) && !aborted()) {
+    while (queue.length > 0 && free > 0 && !aborted()) {
+      const job = queue.shift()!;
+      // Spread the budget over what is waiting: never more make jobs than the budget.
+      const waiting = queue.length + 1;
+      const jobs = job.configOnly ? 1 : Math.max(1, Math.floor(free / Math.min(waiting, free)));
+      free -= jobs;
+      const p: Promise<void> = runJob(job, jobs).finally(() => {
+        free += jobs;
+        running.delete(p);
+      });
+      running.add(p);
+    }
+    if (running.size > 0) await Promise.race(running);
+  }
+  await Promise.allSettled(running);
+
+  // Whatever did not finish: interrupted, to be built by the next run.
+  for (const r of records) {
+    if (byRecord.has(r)) continue;
+    byRecord.set(
+      r,
+      interruptedRecord(r, runtime, join(outDir, r.variant.name, cellSlug(r.cell.id))),
+    );
+  }
+  results.results = records.flatMap((r) => byRecord.get(r) ?? []);
+  results.finished = new Date().toISOString();
+  results.comparisons = comparisons(results, matrix);
+  const checked = results.results.flatMap((r) => r.prediction ? [r.prediction.verdict] : []);
+  results.predictions = {
+    confirmed: checked.filter((v) => v === "confirmed").length,
+    missed: checked.filter((v) => v === "missed").length,
+    unjudged: checked.filter((v) => v === "unjudged").length,
+  };
+  await writeResults(resultsFile, results);
   return results;
+}
+
+/** Each candidate variant against the baseline, cell by cell. */
+function comparisons(results: Results, matrix: Matrix): Results["comparisons"] {
+  const ran = new Set(results.results.map((r) => r.variant));
+  if (!ran.has(matrix.baseline)) return [];
+  return [...ran].filter((v) => v !== matrix.baseline).map((head) => ({
+    base: matrix.baseline,
+    head,
+    ...compareResults(results, results, { baseVariant: matrix.baseline, headVariant: head }),
+  }));
+}
+
+/** The prediction of a record, checked against its real result. */
+async function predictionRecord(
+  prediction: Prediction,
+  result: CellResult,
+  cellOut: string,
+): Promise<PredictionRecord> {
+  await Deno.mkdir(cellOut, { recursive: true });
+  const config = join(cellOut, "predicted.config");
+  await Deno.writeTextFile(config, prediction.config);
+  const check = await checkPrediction(prediction, result);
+  return {
+    status: prediction.status,
+    signatures: prediction.signatures,
+    consequences: prediction.consequences,
+    dropped: prediction.dropped,
+    reasons: prediction.reasons,
+    config,
+    objects: prediction.objects,
+    unmodelled: prediction.unmodelled,
+    ...(prediction.profile ? { profile: prediction.profile } : {}),
+    verdict: check.verdict,
+    differences: check.differences,
+    notes: check.notes,
+  };
+}
+
+/** A record that did not run to its end. */
+function interruptedRecord(r: PlannedRecord, runtime: Runtime, cellOut: string): CellResult {
+  return {
+    cell: r.cell.id,
+    variant: r.variant.name,
+    arch: r.cell.arch.name,
+    toolchain: r.cell.toolchain.name,
+    toolchain_version: toolchainIdentity({
+      arch: r.cell.arch,
+      toolchain: r.cell.toolchain,
+      runtime,
+    }).cc,
+    runtime: runtime.name,
+    status: "interrupted",
+    duration_s: 0,
+    steps: [],
+    commands: [],
+    config: join(cellOut, "config"),
+    log: join(cellOut, "build.log"),
+    dropped: [],
+    diagnostics: [],
+    attempts: 0,
+  };
+}
+
+/** What the build reads of a variant tree: its changes to files an object can read. */
+async function buildTreeKey(tree: KernelTree, vt: VariantTree): Promise<string> {
+  if (vt.commit === tree.commit) return tree.commit;
+  const r = await $({ quiet: true })`git -C ${vt.src} diff --name-only ${tree.commit} ${vt.commit}`;
+  const read = r.stdout.split("\n").filter((f) =>
+    f && !/^Kconfig/.test(basename(f)) && !f.startsWith("Documentation/")
+  );
+  if (read.length === 0) return tree.commit;
+  const blobs = await $({ quiet: true })`git -C ${vt.src} ls-tree ${vt.commit} -- ${read}`;
+  return shortHash([tree.commit, blobs.stdout]);
+}
+
+/** Rough build time from the size of the object model, for records never built before. */
+function estimateS(r: PlannedRecord): number {
+  const o = r.prediction?.objects;
+  return o ? (o.builtin + o.lib + o.modules) * 0.5 : 600;
+}
+
+function durationKey(cell: Cell): string {
+  return cell.id;
+}
+
+const DURATIONS = () => join(cacheDir(), "durations.json");
+
+async function readDurations(): Promise<Record<string, number>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(DURATIONS()));
+  } catch {
+    return {};
+  }
+}
+
+async function writeDurations(d: Record<string, number>): Promise<void> {
+  const tmp = `${DURATIONS()}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(d, null, 2) + "\n");
+  await Deno.rename(tmp, DURATIONS());
+}
+
+const ARTIFACTS = ["build.log", "config", "fragment.config", "reproduce.sh"] as const;
+
+/** Store a finished record and its artifacts under its key in the result cache. */
+async function toCache(r: PlannedRecord, result: CellResult): Promise<void> {
+  const dir = join(cacheDir(), "results", r.key);
+  const tmp = `${dir}.${Deno.pid}.tmp`;
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true });
+  for (const name of ARTIFACTS) {
+    const from = name === "build.log"
+      ? result.log
+      : name === "config"
+      ? result.config
+      : join(result.log, "..", name);
+    if (existsSync(from)) await Deno.copyFile(from, join(tmp, name));
+  }
+  const record = { ...result, started: new Date().toISOString() };
+  delete record.prediction;
+  await Deno.writeTextFile(join(tmp, "record.json"), JSON.stringify(record, null, 2) + "\n");
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, dir);
+}
+
+/** A record from the result cache, its artifacts copied into `cellOut`. */
+async function fromCache(r: PlannedRecord, cellOut: string): Promise<CellResult | undefined> {
+  const dir = join(cacheDir(), "results", r.key);
+  let stored: CellResult & { started: string };
+  try {
+    stored = JSON.parse(await Deno.readTextFile(join(dir, "record.json")));
+  } catch {
+    return undefined;
+  }
+  await Deno.mkdir(cellOut, { recursive: true });
+  for (const name of ARTIFACTS) {
+    if (existsSync(join(dir, name))) await Deno.copyFile(join(dir, name), join(cellOut, name));
+  }
+  const { started, ...rest } = stored;
+  return {
+    ...rest,
+    cell: r.cell.id,
+    variant: r.variant.name,
+    log: join(cellOut, "build.log"),
+    config: join(cellOut, "config"),
+    ...(rest.reproducer ? { reproducer: join(cellOut, "reproduce.sh") } : {}),
+    cached: { key: r.key, started },
+  };
+}
+
+/** An id of a plan: the same matrix, tree, variants and environment give the same id. */
+function planId(records: readonly PlannedRecord[]): string {
+  return shortHash(records.map((r) => `${r.cell.id}\0${r.variant.name}\0${r.key}`));
+}
+
+async function provenanceOf(matrix: Matrix, plan: RunPlan): Promise<Results["provenance"]> {
+  const sha = async (file: string) =>
+    createHash("sha256").update(await Deno.readFile(file)).digest("hex");
+  const toolchains = new Map<string, { name: string; arch: string; cc: string; ld: string }>();
+  for (const r of plan.records) {
+    const id = toolchainIdentity({
+      arch: r.cell.arch,
+      toolchain: r.cell.toolchain,
+      runtime: plan.runtime,
+    });
+    toolchains.set(`${r.cell.toolchain.name}/${r.cell.arch.name}`, {
+      name: r.cell.toolchain.name,
+      arch: r.cell.arch.name,
+      cc: id.cc,
+      ld: id.ld,
+    });
+  }
+  const osRelease = await Deno.readTextFile("/etc/os-release").catch(() => "");
+  const variantsOf = new Map(matrix.variants.map((v) => [v.name, v]));
+  return {
+    kmatrix: { version: denoJson.version },
+    matrix: { file: matrix.file, sha256: await sha(matrix.file) },
+    tree: { source: plan.tree.source, version: plan.tree.version, commit: plan.tree.commit },
+    variants: await Promise.all(plan.variants.map(async (vt) => {
+      const v = variantsOf.get(vt.name);
+      return {
+        name: vt.name,
+        ...(v?.description ? { description: v.description } : {}),
+        commit: vt.commit,
+        patches: await Promise.all(
+          (v?.patches ?? []).map(async (file) => ({ file, sha256: await sha(file) })),
+        ),
+      };
+    })),
+    runtime: {
+      name: plan.runtime.name,
+      identity: plan.runtime.identity(),
+      environment: plan.runtime.environment.name,
+    },
+    toolchains: [...toolchains.values()],
+    host: {
+      hostname: hostname(),
+      os: osRelease.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? Deno.build.os,
+      kernel: Deno.osRelease(),
+      cpus: navigator.hardwareConcurrency,
+    },
+  };
 }
 
 /** Keep an earlier run's results as `results-<its start time>.json` instead of replacing them. */
@@ -158,11 +667,4 @@ async function keepPrevious(path: string): Promise<void> {
   }
   const stamp = (started || new Date().toISOString()).replace(/[:.]/g, "-");
   await Deno.rename(path, path.replace(/\.json$/, `-${stamp}.json`));
-}
-
-/** Write results atomically: a reader never sees half a file. */
-export async function writeResults(path: string, results: Results): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(results, null, 2) + "\n");
-  await Deno.rename(tmp, path);
 }
