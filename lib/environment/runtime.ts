@@ -166,8 +166,21 @@ export function runSync(runtime: Runtime, inv: Invocation): SyncOutput {
   return { code: r.exitCode ?? 128, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** SHA-256 prefix of a root's dpkg status file (its exact packages), or `unknown`. */
+const digests = new Map<string, string>();
+
+/**
+ * SHA-256 prefix of a root's dpkg status file (its exact packages), or `unknown`; read once per
+ * process and root.
+ */
 function dpkgDigest(root: string): string {
+  const known = digests.get(root);
+  if (known) return known;
+  const digest = readDigest(root);
+  if (digest !== "unknown") digests.set(root, digest);
+  return digest;
+}
+
+function readDigest(root: string): string {
   try {
     const status = Deno.readFileSync(join(root, "var/lib/dpkg/status"));
     return createHash("sha256").update(status).digest("hex").slice(0, 12);

@@ -88,7 +88,14 @@ const identities = new Map<string, ToolchainIdentity>();
 
 /** The toolchain's `--version` lines in the runtime, asked once per process. */
 export function toolchainIdentity(env: KconfigEnvironment): ToolchainIdentity {
-  const key = `${env.runtime.name}\0${env.toolchain.name}\0${env.arch.name}`;
+  const key = [
+    env.runtime.name,
+    env.runtime.identity(),
+    env.toolchain.name,
+    env.toolchain.cc,
+    env.toolchain.ld,
+    env.arch.name,
+  ].join("\0");
   let id = identities.get(key);
   if (!id) {
     const first = (which: "cc" | "ld") => {
