@@ -529,7 +529,7 @@ async function buildTreeKey(tree: KernelTree, vt: VariantTree): Promise<string> 
 }
 
 /** Rough build time from the size of the object model, for records never built before. */
-function estimateS(r: PlannedRecord): number {
+export function estimateS(r: PlannedRecord): number {
   const o = r.prediction?.objects;
   return o ? (o.builtin + o.lib + o.modules) * 0.5 : 600;
 }
@@ -603,7 +603,7 @@ async function fromCache(r: PlannedRecord, cellOut: string): Promise<CellResult 
 }
 
 /** An id of a plan: the same matrix, tree, variants and environment give the same id. */
-function planId(records: readonly PlannedRecord[]): string {
+export function planId(records: readonly PlannedRecord[]): string {
   return shortHash(records.map((r) => `${r.cell.id}\0${r.variant.name}\0${r.key}`));
 }
 
