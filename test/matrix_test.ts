@@ -89,9 +89,16 @@ Deno.test("matrix: include adds a cell with extra lines, exclude removes cells",
 Deno.test("matrix: the default matrix.yaml tells the seed's story", async () => {
   const { loadMatrix } = await import("../lib/matrix/load_matrix.ts");
   const m = await loadMatrix(FILE);
-  assertEquals(m.cells.map((c) => c.id), ["arm/gcc-12/v7/xen-on", "arm/gcc-12/v6+v7/xen-on"]);
-  assertEquals(m.variants.map((v) => v.name), ["2012", "fix", "review"]);
-  const v6v7 = m.cells[1]!.kconfig;
+  assertEquals(m.cells.map((c) => c.id), [
+    "arm/gcc-12/v7/xen-on",
+    "arm/gcc-12/v6k+v7/xen-on",
+    "arm/gcc-12/v6+v7/xen-on",
+    "arm/gcc-12/v6+v7/xen-off",
+    "arm/gcc-12/v6/xen-on",
+  ]);
+  assertEquals(m.variants.map((v) => v.name), ["2012", "fix", "review", "upstream"]);
+  assertEquals(m.variants[3]!.patches, []);
+  const v6v7 = m.cells[2]!.kconfig;
   for (
     const line of [
       "CONFIG_ARCH_OMAP2=y",
