@@ -3,10 +3,10 @@
  * one line on stderr naming the place (file:line:col where there is a file) and what to do,
  * exit 2, and the previous results in --out left byte for byte as they were.
  *
- * The cases that need the tree (an unknown fragment symbol, a patch that does not apply, a
- * patch that breaks a Kconfig file) run in a cache of their own that shares the test cache's
- * trees and worktrees (test/_cache.ts), with the scenario patch of cross/patches so the
- * worktree is the one other tests made.
+ * Each case runs in a cache of its own that shares the test cache's trees and worktrees
+ * (test/_cache.ts); the variants use the scenario patch of cross/patches, so the worktree of
+ * the cases that need the tree (an unknown fragment symbol, a patch that does not apply) is
+ * the one other tests made.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
@@ -44,8 +44,6 @@ interface Case {
   args?: string[];
   /** The one line expected on stderr. */
   err: RegExp;
-  /** Run in a cache sharing the test cache's tree (the case needs the tree). */
-  tree?: boolean;
 }
 
 /** The names and bytes of every file below `dir`. */
@@ -63,7 +61,9 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 /** Run the case and check: exit 2, one line, out/ unchanged. */
 async function refused(c: Case): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "kmatrix-bad-" });
-  const cache = c.tree ? await sharedCache() : undefined;
+  // A cache of its own: a run of another test holding the test cache's run lock must not
+  // turn these cases into "Cannot start a run".
+  const cache = await sharedCache();
   try {
     for (const [name, text] of Object.entries({ "p.patch": SCENARIO, ...c.files })) {
       await Deno.writeTextFile(join(dir, name), text);
@@ -74,7 +74,7 @@ async function refused(c: Case): Promise<string> {
     const before = await snapshot(join(dir, "out"));
     const r = await runCli(["matrix", "m.yaml", "--out", "out", ...(c.args ?? [])], {
       cwd: dir,
-      ...(cache ? { env: { KMATRIX_CACHE: cache } } : {}),
+      env: { KMATRIX_CACHE: cache },
     });
     assertEquals(r.code, 2, r.err);
     // The error is the last line; before it, only the run's progress (`stage: …`) lines.
@@ -85,7 +85,7 @@ async function refused(c: Case): Promise<string> {
     return lines.at(-1)!;
   } finally {
     await Deno.remove(dir, { recursive: true });
-    if (cache) await Deno.remove(cache, { recursive: true });
+    await Deno.remove(cache, { recursive: true });
   }
 }
 
@@ -167,7 +167,6 @@ Deno.test("bad input: a fragment symbol the tree does not define, with a did-you
   await kernelTree();
   await refused({
     files: { "m.yaml": matrix((t) => t.replace("CONFIG_ARCH_VIRT=y", "CONFIG_ARCH_VRIT=y")) },
-    tree: true,
     err:
       /^m\.yaml:6:34: CONFIG_ARCH_VRIT: no such Kconfig symbol in the tree of variant 'a' \(arm\); did you mean CONFIG_ARCH_VIRT\?$/,
   });
@@ -205,7 +204,6 @@ Deno.test("bad input: a patch that does not apply", async () => {
       "m.yaml": matrix(),
       "p.patch": SCENARIO.replace(/^-(\s*depends on .*)$/m, "-$1 && NOT_IN_THE_TREE"),
     },
-    tree: true,
     err:
       /^Cannot apply patch 'p\.patch' to variant 'a': arch\/arm\/Kconfig:\d+: patch does not apply; rebase the patch onto this tree$/,
   });
@@ -296,7 +294,6 @@ Deno.test("bad input: a Kconfig parse error in a patched tree", async () => {
   ].join("\n");
   await refused({
     files: { "m.yaml": matrix(), "p.patch": broken },
-    tree: true,
     err:
       /^drivers\/xen\/Kconfig:2: unknown statement "frobnicate" \(in the tree of variant 'a'\); fix the patch that breaks this Kconfig file$/,
   });
