@@ -135,7 +135,9 @@ const MISMATCH =
 const MISMATCH_OLD =
   /^(\S+?)\((\S+?)(?:\+(0x[0-9a-f]+))?\): Section mismatch in reference from the (?:function|variable|\(unknown reference\)) (\S+?)(?:\(\))? to the (?:function|variable|\(unknown reference\)) (\S+?):(\S+?)(?:\(\))?$/;
 const EXPORT_INIT = /^(\S+): EXPORT_SYMBOL used for init\/exit symbol: (\S+) \(section: (\S+)\)$/;
-const LD = /^((?:\S*\/)?(?:\S+-)?ld(?:\.bfd|\.gold|\.lld)?(?:-\d+)?): (.*)$/;
+// `arm-linux-gnueabi-ld`, `/usr/bin/ld`, `ld.bfd`, `ld.lld`, `ld.lld-14`: one quantifier, so
+// that a long line without a linker fails in linear time.
+const LD = /^((?:[^\s:]*[/-])?ld(?:\.bfd|\.gold|\.lld)?(?:-\d+)?): (.*)$/;
 const LD_HEADER = /^(.+?): in function [`'‘](.+?)['’]:$/;
 const LD_REF = /^(.+?):\((\.[^+)]*)(?:\+(0x[0-9a-f]+))?\): (.+)$/;
 // With debug info ld names the source line instead of the section: `fixdep.c:400: undefined …`.
@@ -177,6 +179,8 @@ class LogParser {
   /** The `In file included from` chain and the file its records are in, once known. */
   #included: string[] = [];
   #includedFile: string | undefined;
+  /** The chain's log lines, for the text of the first record it applies to. */
+  #includedLines: string[] = [];
   #asmFile: string | undefined;
   /** Assembler records from a temporary `.s`: the next failing make target names the object. */
   #asmPending: Draft[] = [];
@@ -810,10 +814,12 @@ class LogParser {
     if ((m = CC_INCLUDED.exec(line))) {
       this.#included = [`${this.#paths.path(m[1]!)}:${m[2]}`];
       this.#includedFile = undefined;
+      this.#includedLines = [line];
       return;
     }
     if ((m = CC_FROM.exec(line)) && this.#included.length > 0) {
       this.#included.push(`${this.#paths.path(m[1]!)}:${m[2]}`);
+      this.#includedLines.push(line);
       return;
     }
     if ((m = CC_LINE.exec(line))) {
@@ -826,6 +832,8 @@ class LogParser {
         (this.#includedFile === undefined || this.#includedFile === file);
       if (chained) this.#includedFile = file;
       else this.#included = [];
+      if (chained) lines.unshift(...this.#includedLines);
+      this.#includedLines = [];
       const included = chained ? [...this.#included] : undefined;
       this.#current = this.#push({
         kind: "compiler",
