@@ -49,6 +49,8 @@ export interface BuildCellOptions {
   jobs?: number;
   /** Use ccache (default: when it is on PATH). */
   ccache?: boolean;
+  /** The ccache directory (default `<cache>/ccache`, shared by every build). */
+  ccacheDir?: string;
   /** Kill the build after this many seconds (default 3600); a killed build is `infra`. */
   timeoutS?: number;
   /** Run the config steps only (no build, no size). */
@@ -97,6 +99,7 @@ export async function buildCell(
   const statsLog = join(obj, ".ccache-stats.log");
 
   const cache = cacheDir();
+  const ccacheDir = options.ccacheDir ?? join(cache, "ccache");
   const ccache = options.ccache ??
     (await $({ quiet: true, nothrow: true })`command -v ccache`).exitCode === 0;
   const config = configPlan(cell);
@@ -116,7 +119,7 @@ export async function buildCell(
     KBUILD_BUILD_HOST: "kmatrix",
     ...(ccache
       ? {
-        CCACHE_DIR: join(cache, "ccache"),
+        CCACHE_DIR: ccacheDir,
         CCACHE_BASEDIR: cache,
         CCACHE_NOHASHDIR: "1",
         // The same compiler package in another runtime (a bwrap rootfs, an image) is the same
@@ -131,9 +134,9 @@ export async function buildCell(
     { path: variant.src, writable: false },
     { path: obj, writable: true },
     { path: out, writable: false },
-    ...(ccache ? [{ path: join(cache, "ccache"), writable: true }] : []),
+    ...(ccache ? [{ path: ccacheDir, writable: true }] : []),
   ];
-  if (ccache) await Deno.mkdir(join(cache, "ccache"), { recursive: true });
+  if (ccache) await Deno.mkdir(ccacheDir, { recursive: true });
   const make = ["make", "-C", variant.src, `O=${obj}`, ...makeVars];
   const jobs = options.jobs ?? navigator.hardwareConcurrency;
 

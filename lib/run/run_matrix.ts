@@ -26,7 +26,12 @@ import { $ } from "zx";
 import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
 import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
-import { buildCell, type BuildProgress, cellSlug } from "../execute/build_cell.ts";
+import {
+  buildCell,
+  type BuildCellOptions,
+  type BuildProgress,
+  cellSlug,
+} from "../execute/build_cell.ts";
 import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
 import { RESULTS_VERSION } from "../results/model.ts";
 import { writeResults } from "../results/results_file.ts";
@@ -88,6 +93,10 @@ export interface RunMatrixOptions {
   dedup?: boolean;
   /** Seconds before a build is killed and recorded `infra` (default 3600). */
   timeoutS?: number;
+  /** Use ccache (default: when it is installed); see {@linkcode BuildCellOptions}. */
+  ccache?: boolean;
+  /** The ccache directory (default `<cache>/ccache`). */
+  ccacheDir?: string;
   /** Aborting kills every running build; unfinished records are `interrupted`. */
   signal?: AbortSignal;
   /** Run only shard `index` (1-based) of `count`: whole dedup groups, balanced by duration. */
@@ -338,6 +347,8 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       jobs,
       configOnly: job.configOnly,
       ...(options.timeoutS ? { timeoutS: options.timeoutS } : {}),
+      ...(options.ccache !== undefined ? { ccache: options.ccache } : {}),
+      ...(options.ccacheDir ? { ccacheDir: options.ccacheDir } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (step, command) =>
         emit({ kind: "step", cell: r.cell.id, variant: r.variant.name, step, command }),
