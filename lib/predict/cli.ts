@@ -1,19 +1,25 @@
 /**
- * The `predict` command: every cell × variant of a matrix predicted, nothing built. Writes
+ * The `predict` and `suggest` commands.
+ *
+ * `predict`: every cell × variant of a matrix predicted, nothing built. Writes
  * `<out>/predictions.json` (one record per cell × variant, its `prediction` shaped like
  * results.json's, verdict `unjudged`) and each predicted `.config` beside it, at the path a run
  * puts it (`<out>/<variant>/<cell>/predicted.config`).
  *
+ * `suggest`: for a results.json, a `when:` for each real error signature no rule predicted
+ * (see suggest_rule.ts).
+ *
  * @module
  */
 import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
 import { ensureTree } from "../tree/kernel_tree.ts";
 import { prepareVariant } from "../patch/variant_tree.ts";
 import { cellSlug } from "../execute/build_cell.ts";
 import type { PredictionRecord } from "../results/model.ts";
 import { predictCell } from "./predict_cell.ts";
+import { formatSuggestion, suggestRules, treeRank } from "./suggest_rule.ts";
 
 const USAGE = `Usage: kmatrix predict [MATRIX] [--out DIR] [--cells GLOB] [--variants A,B]
 
@@ -121,4 +127,72 @@ export async function predictCommand(args: string[]): Promise<number> {
     }`,
   );
   return 0;
+}
+
+const SUGGEST_USAGE = `Usage: kmatrix suggest RESULTS.json [--tree DIR]
+
+For every real error signature of RESULTS.json that no rule predicted, print the smallest
+conjunction of symbol values that holds in every record where it appeared and in none where it
+did not, as a 'when:' ready to paste into a rule under cross/hazards/. Equivalent literals are
+ranked by the kernel tree DIR when given: symbols named where the undefined symbol is, then on
+the object's Makefile path; otherwise by name.`;
+
+/** Run the `suggest` command with `args`; returns the exit code. */
+export async function suggestCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      tree: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(SUGGEST_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(`Cannot suggest rules '${positionals.join(" ")}': give one results.json`);
+    return 2;
+  }
+  const file = positionals[0]!;
+  let doc: { results?: SuggestInput[] };
+  try {
+    doc = JSON.parse(await Deno.readTextFile(file));
+  } catch (e) {
+    console.error(`Cannot read results '${file}': ${(e as Error).message}`);
+    return 2;
+  }
+  const records = [];
+  for (const r of doc.results ?? []) {
+    if (r.status === "infra") continue;
+    records.push({
+      id: `${r.cell} (${r.variant})`,
+      config: await Deno.readTextFile(resolve(dirname(file), r.config)),
+      signatures: r.diagnostics.filter((d) => d.severity === "error" && d.kind !== "make")
+        .map((d) => d.signature),
+      predicted: r.prediction?.signatures ?? [],
+    });
+  }
+  const tree = values.tree;
+  const suggestions = suggestRules(records, tree ? { rank: (s) => treeRank(tree, s) } : {});
+  if (suggestions.size === 0) {
+    console.log("every real error signature was predicted");
+    return 0;
+  }
+  for (const [signature, s] of suggestions) {
+    console.log(typeof s === "string" ? `# ${signature}: ${s}` : formatSuggestion(s));
+    console.log();
+  }
+  return 0;
+}
+
+/** The fields of a results.json record the suggestion reads. */
+interface SuggestInput {
+  cell: string;
+  variant: string;
+  status: string;
+  config: string;
+  diagnostics: { severity: string; kind: string; signature: string }[];
+  prediction?: { signatures: string[] };
 }
