@@ -76,6 +76,10 @@ const COMMANDS: Record<
     about: "which configurations a patch changes (format-patch, mbox or mailing-list page)",
     load: async () => (await import("./lib/impact/cli.ts")).impactCommand,
   },
+  report: {
+    about: "render a results.json again: terminal, markdown, junit, html, tuxmake metadata",
+    load: async () => (await import("./lib/report/cli.ts")).reportCommand,
+  },
 };
 
 const USAGE = `Usage: deno run -A mod.ts <command> [options]
