@@ -52,10 +52,6 @@ const COMMANDS: Record<
     about: "predict every cell × variant without building; write predictions.json",
     load: async () => (await import("./lib/predict/cli.ts")).predictCommand,
   },
-  suggest: {
-    about: "suggest a rule condition for each real error no rule predicted (results.json)",
-    load: async () => (await import("./lib/predict/cli.ts")).suggestCommand,
-  },
   config: {
     about: "compute a .config with the pure-TypeScript Kconfig engine; explain symbols",
     load: async () => (await import("./lib/kconfig/cli.ts")).configCommand,
@@ -75,6 +71,14 @@ const COMMANDS: Record<
   impact: {
     about: "which configurations a patch changes (format-patch, mbox or mailing-list page)",
     load: async () => (await import("./lib/impact/cli.ts")).impactCommand,
+  },
+  plan: {
+    about: "cut the matrix into shards (GitHub Actions job matrix) or a TuxSuite plan",
+    load: async () => (await import("./lib/distribute/cli.ts")).planCommand,
+  },
+  merge: {
+    about: "merge the outputs of 'matrix --shard I/N' runs into one results.json and report",
+    load: async () => (await import("./lib/distribute/cli.ts")).mergeCommand,
   },
   report: {
     about: "render a results.json again: terminal, markdown, junit, html, tuxmake metadata",
