@@ -32,13 +32,59 @@ export type { Invocation, Mount, Runtime } from "./lib/environment/runtime.ts";
 export type { Diagnostic } from "./lib/diagnose/diagnostic.ts";
 export { classifyLog, parseLog } from "./lib/diagnose/parse_log.ts";
 export { compareResults, formatComparison } from "./lib/compare/compare_results.ts";
-export type { Comparison } from "./lib/compare/compare_results.ts";
+export type { Change, Comparison, DiagnosticChange } from "./lib/compare/compare_results.ts";
 export { Kconfig, loadKconfig } from "./lib/kconfig/kconfig.ts";
 export type { ExprValue } from "./lib/kconfig/kconfig.ts";
 export { predictCell } from "./lib/predict/predict_cell.ts";
 export type { Prediction } from "./lib/predict/predict_cell.ts";
 export { checkPrediction } from "./lib/predict/check_prediction.ts";
 export { formatSummary } from "./lib/report/summary.ts";
+
+// Every type the API above names.
+export type { NarrowAtomic } from "./lib/predict/narrow_atomics.ts";
+export type { MacroHost } from "./lib/kconfig/macro.ts";
+export type {
+  CellComparison,
+  CompareResultsOptions,
+  FormatComparisonOptions,
+  Verdict,
+} from "./lib/compare/compare_results.ts";
+export type { DiagnosticKind, InfraCause, Severity } from "./lib/diagnose/diagnostic.ts";
+export type { ParseLogOptions } from "./lib/diagnose/parse_log.ts";
+export type { ProfileUse, ToolchainIdentity } from "./lib/environment/toolchain_profile.ts";
+export type { BuildCellOptions, BuildProgress } from "./lib/execute/build_cell.ts";
+export type { Unmodelled } from "./lib/kbuild/kbuild_objects.ts";
+export type {
+  CmpOp,
+  Expr,
+  ExprCache,
+  MenuNode,
+  Prop,
+  PropKind,
+  Sym,
+  SymType,
+  Tri,
+} from "./lib/kconfig/expr.ts";
+export type { DroppedLine, FragmentOptions, LoadOptions } from "./lib/kconfig/kconfig.ts";
+export type { ParsedTree } from "./lib/kconfig/parser.ts";
+export type { ProfileEnvironment, ToolchainProfile } from "./lib/kconfig/profile.ts";
+export type { Arch, Environment, RuntimeSpec, Toolchain } from "./lib/matrix/cross_data.ts";
+export type { LoadMatrixOptions } from "./lib/matrix/load_matrix.ts";
+export type { PrepareVariantOptions } from "./lib/patch/variant_tree.ts";
+export type { CheckOptions, PredictionCheck } from "./lib/predict/check_prediction.ts";
+export type { HazardHit, HazardRule, RuleOutcome } from "./lib/predict/hazard_rules.ts";
+export type { PredictOptions } from "./lib/predict/predict_cell.ts";
+export type { FormatSummaryOptions } from "./lib/report/summary.ts";
+export type {
+  BuildStatus,
+  BuildStep,
+  PredictionRecord,
+  Provenance,
+  StoredComparison,
+} from "./lib/results/model.ts";
+export type { RunEvent, RunMatrixOptions } from "./lib/run/run_matrix.ts";
+export type { EnsureTreeOptions } from "./lib/tree/kernel_tree.ts";
+export { RESULTS_VERSION } from "./lib/results/model.ts";
 
 const COMMANDS: Record<
   string,
@@ -51,6 +97,10 @@ const COMMANDS: Record<
   predict: {
     about: "predict every cell × variant without building; write predictions.json",
     load: async () => (await import("./lib/predict/cli.ts")).predictCommand,
+  },
+  suggest: {
+    about: "suggest a rule condition for each real error no rule predicted (results.json)",
+    load: async () => (await import("./lib/predict/cli.ts")).suggestCommand,
   },
   config: {
     about: "compute a .config with the pure-TypeScript Kconfig engine; explain symbols",

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
-import { runCli } from "./_cli.ts";
+import { type CliRun, runCli } from "./_cli.ts";
 import { sharedCache } from "./_cache.ts";
 import { kernelTree } from "./_tree.ts";
 import { checkToolchains } from "../lib/run/preflight.ts";
@@ -44,6 +44,8 @@ interface Case {
   args?: string[];
   /** The one line expected on stderr. */
   err: RegExp;
+  /** Run with out/ bind-mounted read-only (in a mount namespace of its own). */
+  readOnlyOut?: boolean;
 }
 
 /** The names and bytes of every file below `dir`. */
@@ -72,10 +74,10 @@ async function refused(c: Case): Promise<string> {
     const previous = `{"version":1,"results":[],"started":"${crypto.randomUUID()}"}\n`;
     await Deno.writeTextFile(join(dir, "out", "results.json"), previous);
     const before = await snapshot(join(dir, "out"));
-    const r = await runCli(["matrix", "m.yaml", "--out", "out", ...(c.args ?? [])], {
-      cwd: dir,
-      env: { KMATRIX_CACHE: cache },
-    });
+    const args = ["matrix", "m.yaml", "--out", "out", ...(c.args ?? [])];
+    const r = c.readOnlyOut
+      ? await readOnlyRun(join(dir, "out"), args, { cwd: dir, env: { KMATRIX_CACHE: cache } })
+      : await runCli(args, { cwd: dir, env: { KMATRIX_CACHE: cache } });
     assertEquals(r.code, 2, r.err);
     // The error is the last line; before it, only the run's progress (`stage: …`) lines.
     const lines = r.err.trimEnd().split("\n");
@@ -87,6 +89,33 @@ async function refused(c: Case): Promise<string> {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(cache, { recursive: true });
   }
+}
+
+/** Run the CLI with `ro` bind-mounted read-only over itself, in a mount namespace of its own. */
+async function readOnlyRun(
+  ro: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<CliRun> {
+  const o = await new Deno.Command("unshare", {
+    args: [
+      "-m",
+      "sh",
+      "-c",
+      'mount --bind -o ro "$0" "$0" && exec "$@"',
+      ro,
+      Deno.execPath(),
+      "run",
+      "-A",
+      join(REPO, "mod.ts"),
+      ...args,
+    ],
+    ...options,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
 }
 
 Deno.test("bad input: malformed YAML", async () => {
@@ -241,6 +270,13 @@ Deno.test("bad input: output directory not writable", async () => {
   });
   assertEquals(await Deno.readTextFile(join(dir, "file")), "a file\n");
   await Deno.remove(dir, { recursive: true });
+  // A read-only file system under out/ (results.json there stays as it was).
+  await refused({
+    files: { "m.yaml": matrix() },
+    readOnlyOut: true,
+    err:
+      /^Cannot write results to 'out': '\/.*\/out' is not writable \(.*\); give --out a directory you can write$/,
+  });
 });
 
 Deno.test("bad input: a toolchain that is not installed in the runtime", () => {
@@ -252,6 +288,7 @@ Deno.test("bad input: a toolchain that is not installed in the runtime", () => {
     cc: "${CROSS_COMPILE}gcc-99",
     ld: "${CROSS_COMPILE}ld",
     hostcc: "gcc",
+    size: "size",
     make_vars: {},
     packages: {},
   };

@@ -123,7 +123,7 @@ export class Sym {
 
   // --- evaluation state, owned by the engine ---
   /** Generation at which the cached value was computed. */
-  gen = -1;
+  gen: number = -1;
   /** Current tristate value. */
   tri: Tri = 0;
   /** Current string value (int/hex/string, or name for unknown symbols). */
@@ -155,6 +155,7 @@ export class Sym {
   /** Choice: the user-selected value. */
   userSel: Sym | null = null;
 
+  /** A symbol named `name` (null for a choice without a name). */
   constructor(name: string | null) {
     this.name = name;
   }

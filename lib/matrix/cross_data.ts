@@ -15,7 +15,7 @@ import { InputError } from "../errors.ts";
 /** The repository's `cross/` directory. */
 export const CROSS_DIR: string = fileURLToPath(new URL("../../cross/", import.meta.url));
 
-const archSchema = strict({
+const archSchema: z.ZodType<Arch> = strict({
   name: z.string(),
   kernel_arch: z.string(),
   srcarch: z.string(),
@@ -23,7 +23,7 @@ const archSchema = strict({
   default_toolchain: z.string(),
 });
 
-const toolchainSchema = strict({
+const toolchainSchema: z.ZodType<Toolchain> = strict({
   name: z.string(),
   cross_compile: z.record(z.string(), z.string()),
   cc: z.string(),
@@ -43,7 +43,7 @@ const environmentSchema = strict({
   toolchains: z.array(z.string()).default([]),
 });
 
-const runtimeSchema = strict({
+const runtimeSchema: z.ZodType<RuntimeSpec> = strict({
   name: z.string(),
   kind: z.enum(["host", "bwrap", "oci"]),
   environment: z.string(),
@@ -56,11 +56,58 @@ const runtimeSchema = strict({
 });
 
 /** An arch description (`cross/arches/<name>.yaml`). */
-export type Arch = z.output<typeof archSchema>;
+export interface Arch {
+  /** Name, as matrix.yaml says it. */
+  name: string;
+  /** make's ARCH. */
+  kernel_arch: string;
+  /** The directory under arch/ (SRCARCH). */
+  srcarch: string;
+  /** The boot image make leaves besides vmlinux. */
+  image: string;
+  /** The toolchain `kmatrix config` uses when CROSS_COMPILE is not set. */
+  default_toolchain: string;
+}
 /** A toolchain description (`cross/toolchains/<name>.yaml`). */
-export type Toolchain = z.output<typeof toolchainSchema>;
+export interface Toolchain {
+  /** Name, as matrix.yaml says it. */
+  name: string;
+  /** CROSS_COMPILE per kernel ARCH (empty: none); an arch missing is not supported. */
+  cross_compile: Record<string, string>;
+  /** The compiler (`${CROSS_COMPILE}` replaced). */
+  cc: string;
+  /** The linker. */
+  ld: string;
+  /** The host compiler make uses for its own tools. */
+  hostcc: string;
+  /** The size program that reads vmlinux. */
+  size: string;
+  /** Extra make variables (`LLVM: "-14"`). */
+  make_vars: Record<string, string>;
+  /** Debian packages that provide it, per kernel ARCH. */
+  packages: Record<string, string[]>;
+}
 /** A runtime description (`cross/runtimes/<name>.yaml`). */
-export type RuntimeSpec = z.output<typeof runtimeSchema>;
+export interface RuntimeSpec {
+  /** Name, as matrix.yaml says it. */
+  name: string;
+  /** How it runs a command. */
+  kind: "host" | "bwrap" | "oci";
+  /** The build environment it holds (`cross/environments/<name>.yaml`). */
+  environment: string;
+  /** Host only: what the host itself needs beside the environment (setup.sh installs it). */
+  packages: string[];
+  /** bwrap, docker or podman. */
+  program?: string;
+  /** OCI image name (tagged with the environment's hash). */
+  image?: string;
+  /** bwrap: directories of the rootfs mounted read-only. */
+  binds: string[];
+  /** bwrap: symbolic links at the root. */
+  symlinks: Record<string, string>;
+  /** Whether the build may use the network. */
+  network: boolean;
+}
 /** An environment description as written (`cross/environments/<name>.yaml`). */
 export type EnvironmentSpec = z.output<typeof environmentSchema>;
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { type Document, isNode, LineCounter } from "yaml";
+import { type Document, isNode, type LineCounter } from "yaml";
 
 /** An input error with its location; the CLI prints {@linkcode Error.message} and exits 2. */
 export class LocatedError extends InputError {

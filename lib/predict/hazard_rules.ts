@@ -23,7 +23,7 @@ import { NARROW_SIZES, type NarrowAtomic, scanNarrowAtomics } from "./narrow_ato
 import { type BadPath, deriveBadSizes } from "./bad_sizes.ts";
 import { InputError } from "../errors.ts";
 
-const ruleSchema = z.object({
+const ruleSchema: z.ZodType<HazardRule> = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   summary: z.string(),
   arch: z.array(z.string()).min(1),
@@ -47,8 +47,27 @@ const ruleSchema = z.object({
   explain: z.string(),
 }).strict();
 
-/** One hazard rule, as read from `cross/hazards/<name>.yaml`. */
-export type HazardRule = z.output<typeof ruleSchema>;
+/** One hazard rule, as read from `cross/hazards/<name>.yaml`: policy, not what the tree says. */
+export interface HazardRule {
+  /** Rule name, the file's name. */
+  name: string;
+  /** One line on what goes wrong. */
+  summary: string;
+  /** Arches it applies to. */
+  arch: string[];
+  /** Kconfig expression under which it applies (default `y`). */
+  when: string;
+  /** How the objects that fail are found. */
+  finder:
+    | { kind: "narrow-atomic-operand"; symbols: string[]; headers?: string[] }
+    | { kind: "objects"; objects: { object: string; symbol: string }[] };
+  /** Signature templates of the diagnostic, for built-in objects and modules. */
+  diagnostics: { builtin: string; module: string };
+  /** make-level errors that follow. */
+  consequences: { builtin: string[]; module: string[] };
+  /** The explanation shown with a prediction. */
+  explain: string;
+}
 
 /** The default rule directory, `cross/hazards/`. */
 export const HAZARD_DIR: string = join(CROSS_DIR, "hazards");

@@ -26,12 +26,7 @@ import { $ } from "zx";
 import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
 import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
-import {
-  buildCell,
-  type BuildCellOptions,
-  type BuildProgress,
-  cellSlug,
-} from "../execute/build_cell.ts";
+import { buildCell, type BuildProgress, cellSlug } from "../execute/build_cell.ts";
 import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
 import { RESULTS_VERSION } from "../results/model.ts";
 import { writeResults } from "../results/results_file.ts";
@@ -93,7 +88,7 @@ export interface RunMatrixOptions {
   dedup?: boolean;
   /** Seconds before a build is killed and recorded `infra` (default 3600). */
   timeoutS?: number;
-  /** Use ccache (default: when it is installed); see {@linkcode BuildCellOptions}. */
+  /** Use ccache (default: when it is installed); see lib/execute/build_cell.ts. */
   ccache?: boolean;
   /** The ccache directory (default `<cache>/ccache`). */
   ccacheDir?: string;
