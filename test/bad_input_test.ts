@@ -275,7 +275,7 @@ Deno.test("bad input: output directory not writable", async () => {
     files: { "m.yaml": matrix() },
     readOnlyOut: true,
     err:
-      /^Cannot write results to 'out': '\/.*\/out' is not writable \(.*\); give --out a directory you can write$/,
+      /^Cannot write results to 'out': '\/.*\/out' is not writable: Read-only file system; give --out a directory you can write$/,
   });
 });
 

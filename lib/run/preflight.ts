@@ -191,6 +191,8 @@ export async function checkWritable(outDir: string): Promise<void> {
     const probe = await Deno.makeTempFile({ dir, prefix: ".kmatrix-probe-" });
     await Deno.remove(probe);
   } catch (e) {
-    throw fail(`'${dir}' is not writable (${(e as Error).name})`);
+    // "Read-only file system (os error 30): make temp file …": the reason only.
+    const why = (e as Error).message.replace(/ \(os error \d+\).*$/s, "");
+    throw fail(`'${dir}' is not writable: ${why}`);
   }
 }
