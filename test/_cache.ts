@@ -15,12 +15,22 @@ function userCache(): string {
   return join(Deno.env.get("HOME") ?? "/root", ".cache", "kmatrix");
 }
 
+/** The same directory, spelled alike or reached through a symlink. */
+function sameDir(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    return Deno.realPathSync(a) === Deno.realPathSync(b);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Why the tests cannot run with `explicit` as `KMATRIX_CACHE`, or `undefined` when they can.
  */
 export function testCacheProblem(explicit: string | undefined): string | undefined {
   if (!explicit) return "KMATRIX_CACHE is not set, so the tests would use the user's cache";
-  if (resolve(explicit) === resolve(userCache())) {
+  if (sameDir(explicit, userCache())) {
     return "KMATRIX_CACHE is the user's cache";
   }
   return undefined;
