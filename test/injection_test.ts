@@ -80,10 +80,23 @@ variants:
 }
 
 Deno.test("injection: --list, the predictor and bad arguments run nothing", async () => {
-  const { dir, m } = await setup();
+  const { dir, m, yaml } = await setup();
   const list = await runCli(["matrix", "m.yaml", "--list"], { cwd: dir });
   assertEquals(list.code, 0, list.err);
   assert(list.out.includes(`$(touch ${m}/dollar)`), "the payload is printed as data");
+  // Payloads where names are checked (tree path, runtime, base): refused as bad input, not run.
+  for (
+    const [from, to] of [
+      ["tree: debian:linux-source-6.1", `tree: ${JSON.stringify(payloads(m)[0])}`],
+      ["tree: debian:linux-source-6.1", `runtime: ${JSON.stringify(payloads(m)[2])}`],
+      ["targets: [kernelversion]", `targets: [${JSON.stringify(payloads(m)[1])}]`],
+      ["tree: debian:linux-source-6.1", `base: ${JSON.stringify(`${payloads(m)[0]}_defconfig`)}`],
+    ] as const
+  ) {
+    await Deno.writeTextFile(join(dir, "bad.yaml"), yaml.replace(from, to));
+    const r = await runCli(["matrix", "bad.yaml", "--list"], { cwd: dir });
+    assertEquals(r.code, 2, `${to}: ${r.err}`);
+  }
   // Payloads as arguments: refused as bad input, not run.
   for (const args of [["--cells", payloads(m)[0]!], ["--variants", payloads(m)[2]!]]) {
     const r = await runCli(["matrix", "m.yaml", "--list", ...args], { cwd: dir });
