@@ -130,7 +130,7 @@ Deno.test("injection: a real run (config step, prediction, make) runs nothing", 
   const { dir, m } = await setup();
   const cache = await sharedCache();
   try {
-    const r = await runCli(["matrix", "m.yaml", "--out", "out", "--jobs", "2"], {
+    const r = await runCli(["matrix", "m.yaml", "--out", "out", "--jobs", "2", "--no-cache"], {
       cwd: dir,
       env: { KMATRIX_CACHE: cache },
     });
@@ -138,6 +138,7 @@ Deno.test("injection: a real run (config step, prediction, make) runs nothing", 
     const results = JSON.parse(await Deno.readTextFile(join(dir, "out", "results.json")));
     const [res] = results.results;
     assertEquals(res.status, "pass", r.err);
+    assertEquals(res.cached, undefined, "built, not taken from the result cache");
     // The value went through as data, into the real .config, and make ran.
     // Paths in results.json are relative to it.
     const config = await Deno.readTextFile(join(dir, "out", res.config));
