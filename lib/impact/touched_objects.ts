@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dirname, join, posix } from "node:path";
+import { join, posix } from "node:path";
 import { existsSync } from "node:fs";
 import { kbuildObjects } from "../kbuild/kbuild_objects.ts";
 import type { Kconfig } from "../kconfig/kconfig.ts";
@@ -66,24 +66,23 @@ export function touchedObjects(
     } else if (base === "Makefile" || base === "Kbuild") makefiles.push(posix.dirname(f));
     else other.push(f);
   }
-  // Breadth first through headers: a header's includers are .c/.S files (objects) and headers
-  // (followed to the next level).
-  let level = headers.map((h) => ({ header: h, root: h }));
+  // Breadth first through headers, one search per level: a header's includers are .c/.S
+  // files (objects) and headers (followed to the next level).
+  let level = new Map(headers.map((h) => [h, h]));
   const seen = new Set(headers);
-  for (let d = 0; d < (options.depth ?? 3) && level.length > 0; d++) {
-    const next: { header: string; root: string }[] = [];
-    for (const { header, root } of level) {
-      for (const user of includers(src, header, options.srcarch)) {
-        if (/\.(c|S)$/.test(user)) {
-          const o = user.replace(/\.(c|S)$/, ".o");
-          if (!objects.has(o)) {
-            objects.add(o);
-            via.set(o, root);
-          }
-        } else if (user.endsWith(".h") && !seen.has(user)) {
-          seen.add(user);
-          next.push({ header: user, root });
+  for (let d = 0; d < (options.depth ?? 3) && level.size > 0; d++) {
+    const next = new Map<string, string>();
+    for (const [user, header] of includers(src, [...level.keys()], options.srcarch)) {
+      const root = level.get(header)!;
+      if (/\.(c|S)$/.test(user)) {
+        const o = user.replace(/\.(c|S)$/, ".o");
+        if (!objects.has(o)) {
+          objects.add(o);
+          via.set(o, root);
         }
+      } else if (user.endsWith(".h") && !seen.has(user)) {
+        seen.add(user);
+        next.set(user, root);
       }
     }
     level = next;
@@ -114,30 +113,54 @@ function includeNames(header: string, srcarch: string): { global: string[]; loca
   return { global, local: posix.basename(header) };
 }
 
-/** Files that `#include` the header, by its global name anywhere or its base name beside it. */
-function includers(src: string, header: string, srcarch: string): string[] {
-  const { global, local } = includeNames(header, srcarch);
-  const esc = (s: string) => s.replace(/[.+]/g, "\\$&");
-  const out = new Set<string>();
-  if (global.length > 0) {
-    const pattern = `^\\s*#\\s*include\\s*[<"](${global.map(esc).join("|")})[>"]`;
-    for (const f of gitGrep(src, pattern, ["*.c", "*.S", "*.h"])) out.add(f);
+/**
+ * Files that `#include` one of the headers: by its global name anywhere, or by its base name
+ * from a file of its own directory. Returns [including file, header] pairs. The search is for
+ * fixed strings (git grep -F is fast, its regular expressions are not on a kernel tree); the
+ * lines found are then read as `#include` lines here.
+ */
+function includers(src: string, headers: string[], srcarch: string): [string, string][] {
+  const byGlobal = new Map<string, string>();
+  const byLocal = new Map<string, string[]>();
+  for (const h of headers) {
+    const { global, local } = includeNames(h, srcarch);
+    for (const g of global) byGlobal.set(g, h);
+    byLocal.set(local, [...(byLocal.get(local) ?? []), h]);
   }
-  // "x.h" from files of the same directory (and its subdirectories, via relative paths).
-  const dir = posix.dirname(header);
-  const quoted = `^\\s*#\\s*include\\s*"([^"]*/)?${esc(local)}"`;
-  for (const f of gitGrep(src, quoted, [`${dir}/*.c`, `${dir}/*.S`, `${dir}/*.h`])) {
-    // `#include "x.h"` resolves next to the including file first.
-    if (f !== header && existsSync(join(src, dirname(f), local))) out.add(f);
-    else if (f !== header && posix.dirname(f) === dir) out.add(f);
+  const out: [string, string][] = [];
+  const included = (line: string) => line.match(/^\s*#\s*include\s*([<"])([^>"]+)[>"]/);
+  for (const names of chunks([...byGlobal.keys()])) {
+    for (const [file, line] of gitGrepLines(src, names, ["*.c", "*.S", "*.h"])) {
+      const h = byGlobal.get(included(line)?.[2] ?? "");
+      if (h && h !== file) out.push([file, h]);
+    }
   }
-  out.delete(header);
-  return [...out].sort();
+  const dirs = [...new Set(headers.map((h) => posix.dirname(h)))];
+  const specs = dirs.flatMap((d) => [`${d}/*.c`, `${d}/*.S`, `${d}/*.h`]);
+  for (const names of chunks([...byLocal.keys()])) {
+    for (const specChunk of chunks(specs)) {
+      for (const [file, line] of gitGrepLines(src, names, specChunk)) {
+        const m = included(line);
+        if (m?.[1] !== '"') continue;
+        // `#include "x.h"` resolves next to the including file first.
+        const h = (byLocal.get(m[2]!) ?? []).find((x) => posix.dirname(x) === posix.dirname(file));
+        if (h && h !== file) out.push([file, h]);
+      }
+    }
+  }
+  return out;
 }
 
-function gitGrep(src: string, pattern: string, pathspecs: string[]): string[] {
+function chunks<T>(xs: T[]): T[][] {
+  const r: T[][] = [];
+  for (let i = 0; i < xs.length; i += 300) r.push(xs.slice(i, i + 300));
+  return r;
+}
+
+/** `git grep -F`: [file, line] pairs of the lines holding any of the strings. */
+function gitGrepLines(src: string, strings: string[], pathspecs: string[]): [string, string][] {
   const r = new Deno.Command("git", {
-    args: ["grep", "-l", "-E", pattern, "--", ...pathspecs],
+    args: ["grep", "-F", ...strings.flatMap((s) => ["-e", s]), "--", ...pathspecs],
     cwd: src,
     stdout: "piped",
     stderr: "piped",
@@ -147,7 +170,10 @@ function gitGrep(src: string, pattern: string, pathspecs: string[]): string[] {
       `Cannot search '${src}' for includes: ${new TextDecoder().decode(r.stderr).trim()}`,
     );
   }
-  return new TextDecoder().decode(r.stdout).split("\n").filter(Boolean);
+  return new TextDecoder().decode(r.stdout).split("\n").filter(Boolean).map((l) => {
+    const at = l.indexOf(":");
+    return [l.slice(0, at), l.slice(at + 1)];
+  });
 }
 
 /** How a build makes an object. */
