@@ -112,7 +112,7 @@ Deno.test("config command rejects bad input with one line and exit code 2", asyn
     [["--tree", "/nonexistent", ...BASE, "--allnoconfig"], /^Cannot read Kconfig tree/],
     [
       ["--tree", tree, "--arch", "arm", "--cross-compile", "nosuch-", "--allnoconfig"],
-      /^Cannot load Kconfig for ARCH 'arm': no toolchain profile for CROSS_COMPILE 'nosuch-'/,
+      /^Cannot resolve Kconfig for 'arm' with 'nosuch-gcc': toolchain 'nosuch-gcc' is not installed in runtime 'host' and there is no committed profile .*; install it/,
     ],
     [
       ["--tree", tree, ...BASE, "--defconfig", "nosuch_defconfig"],

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import {
   type Expr,
@@ -104,6 +105,9 @@ export async function loadKconfig(tree: string, options: LoadOptions): Promise<K
     const kc = new Kconfig(tree, options.arch, profileHost(profile, tree, options.arch));
     kc.profile = profile;
     return kc;
+  }
+  if (!existsSync(join(tree, "Kconfig"))) {
+    throw new InputError(`Cannot read Kconfig tree '${tree}': it has no top-level Kconfig file`);
   }
   const arch = loadArch(options.arch) ?? {
     name: options.arch,
