@@ -112,8 +112,11 @@ export async function configCommand(args: string[]): Promise<number> {
       ...(v["profile-out"] !== undefined ? { recordTo: v["profile-out"] } : {}),
       onProgress: (line) => console.error(line),
     });
-    for (const d of kc.profileUse?.differences ?? []) {
-      console.error(`profile: differs from the committed profile: ${d}`);
+    // Said when the profile is recorded; `matrix` says it at the start of every run.
+    if (kc.profileUse?.origin === "recorded") {
+      for (const d of kc.profileUse.differences) {
+        console.error(`profile: differs from the committed profile: ${d}`);
+      }
     }
   } catch (e) {
     return fail(prefix(`Cannot load Kconfig tree '${v.tree}'`, e));
