@@ -18,6 +18,8 @@ import { ensureTree } from "../tree/kernel_tree.ts";
 import { prepareVariant } from "../patch/variant_tree.ts";
 import { cellSlug } from "../execute/build_cell.ts";
 import type { PredictionRecord } from "../results/model.ts";
+
+export type { PredictionRecord };
 import { predictCell } from "./predict_cell.ts";
 import { formatSuggestion, suggestRules, treeRank } from "./suggest_rule.ts";
 

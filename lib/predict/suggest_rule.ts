@@ -47,8 +47,9 @@ export interface Suggestion {
   when: string;
   /** Its literals. */
   literals: Literal[];
-  /** Ids of the cells with and without the signature. */
+  /** Ids of the cells with the signature. */
   present: string[];
+  /** Ids of the cells without it. */
   absent: string[];
 }
 
