@@ -165,7 +165,6 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
       const plan = JSON.stringify(configPlan(cell));
       const key = shortHash([
         String(RESULTS_VERSION),
-        denoJson.version,
         vt.commit,
         plan,
         identity,
