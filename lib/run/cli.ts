@@ -12,10 +12,6 @@ import { formatSummary } from "../report/summary.ts";
 import { formatComparison } from "../compare/compare_results.ts";
 import { InputError } from "../errors.ts";
 import { runMatrix } from "./run_matrix.ts";
-import { preflight } from "./preflight.ts";
-import { acquireRunLock } from "./run_lock.ts";
-import { cacheDir } from "../tree/cache_dir.ts";
-import { loadRuntime } from "../environment/runtime.ts";
 import { progressDisplay } from "./progress.ts";
 import { exitCode, parseFailOn } from "./exit_code.ts";
 
@@ -98,21 +94,6 @@ export async function matrixCommand(args: string[]): Promise<number> {
     }
     return 0;
   }
-  // Bad input stops here, in seconds, before any result is written or moved; a second run
-  // in the same cache is refused before that (lib/run/preflight.ts).
-  const lock = await acquireRunLock(cacheDir());
-  try {
-    await preflight(matrix, {
-      cells,
-      variants,
-      outDir: values.out,
-      runtime: loadRuntime(values.runtime ?? matrix.runtime),
-      onProgress: (line) => console.error(pc.dim(line)),
-    });
-  } finally {
-    await lock.release();
-  }
-
   // SIGINT/SIGTERM: kill every build, keep what finished, mark the rest interrupted.
   const abort = new AbortController();
   const onSignal = () => {

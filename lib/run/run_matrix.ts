@@ -34,6 +34,7 @@ import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import { toolchainIdentity } from "../environment/toolchain_profile.ts";
 import { shortHash } from "../environment/short_hash.ts";
 import { acquireRunLock } from "./run_lock.ts";
+import { preflight } from "./preflight.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
 import { checkPrediction } from "../predict/check_prediction.ts";
@@ -232,6 +233,14 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
   const outDir = resolve(options.outDir ?? "out");
   const lock = await acquireRunLock(cacheDir());
   try {
+    // Bad input stops here, in seconds, before any result is written or moved.
+    await preflight(matrix, {
+      cells: options.cells ?? matrix.cells,
+      variants: options.variants ?? matrix.variants,
+      outDir,
+      runtime: loadRuntime(options.runtime ?? matrix.runtime),
+      onProgress: (line) => emit({ kind: "progress", line }),
+    });
     const plan = await planRun(matrix, options);
     return await execute(matrix, plan, { ...options, outDir, emit });
   } finally {
