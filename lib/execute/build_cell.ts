@@ -165,9 +165,12 @@ export async function buildCell(
       plan.push({ name: "olddefconfig", argv: [...make, "olddefconfig"] });
     }
   }
-  if (!options.configOnly) {
-    plan.push({ name: "build", argv: [...make, "-k", `-j${jobs}`, ...options.targets] });
-  }
+  // The reproducer redoes the whole build, even of a record that here only configures.
+  const reproduced = [
+    ...plan,
+    { name: "build", argv: [...make, "-k", `-j${jobs}`, ...options.targets] },
+  ];
+  if (!options.configOnly) plan.push(reproduced.at(-1)!);
 
   const steps: BuildStep[] = [];
   const started = performance.now();
@@ -265,7 +268,7 @@ export async function buildCell(
     ...(size ? { size } : {}),
     ...(ccache ? { ccache: ccacheCounts(statsLog) } : {}),
   };
-  result.reproducer = await writeReproducer(result, plan, {
+  result.reproducer = await writeReproducer(result, reproduced, {
     runtime: options.runtime,
     env,
     mounts,
