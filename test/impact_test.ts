@@ -38,6 +38,7 @@ import type { SymbolChange } from "../lib/impact/kconfig_changes.ts";
 import { CompiledObjects, touchedObjects } from "../lib/impact/touched_objects.ts";
 import { kbuildObjects } from "../lib/kbuild/kbuild_objects.ts";
 import { loadKconfig } from "../lib/kconfig/kconfig.ts";
+import { prepareVariant } from "../lib/patch/variant_tree.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
 const MATRIX = join(ROOT, "matrix.yaml");
@@ -91,49 +92,129 @@ async function commitOf(src: string): Promise<string> {
   return new TextDecoder().decode(r.stdout).trim();
 }
 
+/** What the real tools say, for every test of this file. */
+interface Reference {
+  /** Seed fix (2012 → fix tree): per overlay (`plain`, `xen`), per configuration. */
+  fix: Record<string, Record<string, { changed: SymbolChange[]; xen: string }>>;
+  /** Pristine tree, each defconfig with CONFIG_XEN=y merged: the resolved XEN. */
+  pristineXen: Record<string, string>;
+  /** Pristine tree: two real builds (one that compiles grant-table.o, one that does not). */
+  builds: Record<string, { descends: boolean; object?: boolean }>;
+}
+
+let pendingReference: Promise<Reference> | undefined;
+
 /**
- * For each configuration, what the real tools give on `before` and `after`: the symbols whose
- * value differs, and the values of `keep` symbols after. Cached by commits and configurations.
+ * Every real make result the tests compare with, computed once under the team's heavy-work
+ * lock (one acquisition, two makes at a time) and cached by the trees' commits and the
+ * configurations. For each defconfig, on each tree: `make <name>_defconfig` (the plain
+ * .config), then CONFIG_XEN=y appended and `make olddefconfig`; the matrix cells through
+ * `make allnoconfig` with their fragment as KCONFIG_ALLCONFIG.
  */
-async function realReference(
-  before: string,
-  after: string,
-  configs: RealConfig[],
-  keep: string[],
-): Promise<Map<string, { changed: SymbolChange[]; after: Record<string, string> }>> {
+function reference(
+  trees: { before: string; after: string; pristine: string },
+  names: string[],
+): Promise<Reference> {
+  pendingReference ??= computeReference(trees, names);
+  return pendingReference;
+}
+
+async function computeReference(
+  trees: { before: string; after: string; pristine: string },
+  names: string[],
+): Promise<Reference> {
   const key = createHash("sha256").update(JSON.stringify({
-    before: await commitOf(before),
-    after: await commitOf(after),
-    configs,
-    keep,
+    commits: await Promise.all([trees.before, trees.after, trees.pristine].map(commitOf)),
+    names,
+    cells,
+    XEN_ON,
   })).digest("hex").slice(0, 16);
   const dir = join(cacheDir(), "impact-reference");
   const file = join(dir, `${key}.json`);
-  if (!existsSync(file)) {
-    await Deno.mkdir(dir, { recursive: true });
-    const result: Record<string, { changed: SymbolChange[]; after: Record<string, string> }> = {};
-    await withFileLock(HEAVY_LOCK, async () => {
-      // Two workers, each with its own O= directory per tree: two makes at a time.
-      let next = 0;
-      await Promise.all([0, 1].map(async (w) => {
-        const outs = [before, after].map((_, i) => join(dir, `O-${key}-${w}-${i}`));
-        while (next < configs.length) {
-          const c = configs[next++]!;
-          const a = configValues(await realConfig(before, outs[0]!, c));
-          // One tree twice (a patch that changes no Kconfig): the same .config.
-          const b = after === before ? a : configValues(await realConfig(after, outs[1]!, c));
-          result[c.id] = {
-            changed: diffValues(a, b),
-            after: Object.fromEntries(keep.map((k) => [k, b.get(k) ?? "n"])),
-          };
-        }
-        for (const o of outs) await Deno.remove(o, { recursive: true }).catch(() => {});
-      }));
-    }, { onWait: (line) => console.error(line) });
-    await Deno.writeTextFile(file, JSON.stringify(result));
+  if (existsSync(file)) return JSON.parse(await Deno.readTextFile(file));
+  await Deno.mkdir(dir, { recursive: true });
+  const ref: Reference = { fix: { plain: {}, xen: {} }, pristineXen: {}, builds: {} };
+  await withFileLock(HEAVY_LOCK, async () => {
+    const srcs = [trees.before, trees.after, trees.pristine];
+    const jobs: ((outs: string[]) => Promise<void>)[] = [];
+    // One `make <name>_defconfig` gives the plain .config; CONFIG_XEN=y appended and
+    // `make olddefconfig` then give the merged one.
+    const defconfig = async (src: string, out: string, name: string) => {
+      const plain = await realConfig(src, out, { id: name, base: name, kconfig: [] });
+      await Deno.writeTextFile(join(out, ".config"), plain + XEN_ON.join("\n") + "\n");
+      await run(["-s", "-C", src, ...MAKE_ARGS, `O=${out}`, "olddefconfig"]);
+      return {
+        plain: configValues(plain),
+        xen: configValues(await Deno.readTextFile(join(out, ".config"))),
+      };
+    };
+    const record = (
+      overlay: string,
+      id: string,
+      a: Map<string, string>,
+      b: Map<string, string>,
+    ) => {
+      ref.fix[overlay]![id] = { changed: diffValues(a, b), xen: b.get("XEN") ?? "n" };
+    };
+    for (const name of names) {
+      jobs.push(async (outs) => {
+        const a = await defconfig(trees.before, outs[0]!, name);
+        const b = await defconfig(trees.after, outs[1]!, name);
+        record("plain", name, a.plain, b.plain);
+        record("xen", name, a.xen, b.xen);
+        ref.pristineXen[name] = (await defconfig(trees.pristine, outs[2]!, name)).xen.get("XEN") ??
+          "n";
+      });
+    }
+    for (const c of cells) {
+      jobs.push(async (outs) => {
+        const a = configValues(await realConfig(trees.before, outs[0]!, c));
+        const b = configValues(await realConfig(trees.after, outs[1]!, c));
+        record("plain", c.id, a, b);
+        ref.fix.xen![c.id] = ref.fix.plain![c.id]!;
+      });
+    }
+    // Two workers, each with its own O= directory per tree: two makes at a time.
+    let next = 0;
+    await Promise.all([0, 1].map(async (w) => {
+      const outs = srcs.map((_, i) => join(dir, `O-${w}-${i}`));
+      while (next < jobs.length) await jobs[next++]!(outs);
+      for (const o of outs) await Deno.remove(o, { recursive: true }).catch(() => {});
+    }));
+    // make itself, on the pristine tree, for one defconfig that keeps XEN and one that does not.
+    const yes = ref.pristineXen["multi_v7_defconfig"] === "y"
+      ? "multi_v7_defconfig"
+      : names.find((n) => ref.pristineXen[n] === "y")!;
+    const no = names.find((n) => ref.pristineXen[n] !== "y")!;
+    for (const name of [yes, no]) ref.builds[name] = await realBuild(trees.pristine, name);
+  }, { onWait: (line) => console.error(line) });
+  await Deno.writeTextFile(file, JSON.stringify(ref));
+  return ref;
+}
+
+/**
+ * Does the real build of `name` (CONFIG_XEN=y merged) compile drivers/xen/grant-table.o?
+ * `make -n drivers/` still runs make's recursion, so it shows whether the build enters
+ * drivers/xen and compiles the file; where it does, `make prepare drivers/xen/grant-table.o`
+ * compiles it for real.
+ */
+async function realBuild(
+  src: string,
+  name: string,
+): Promise<{ descends: boolean; object?: boolean }> {
+  const o = join(cacheDir(), "impact-reference", `build-${name}`);
+  await Deno.mkdir(o, { recursive: true });
+  try {
+    await realConfig(src, o, { id: name, base: name, kconfig: XEN_ON });
+    const dry = await run(["-n", "-C", src, ...MAKE_ARGS, `O=${o}`, "drivers/"]);
+    const descends = /\bCC +drivers\/xen\/grant-table\.o\b/.test(dry);
+    if (!descends) return { descends };
+    await run(["-s", "-C", src, ...MAKE_ARGS, `O=${o}`, "-j2", "prepare"]);
+    await run(["-s", "-C", src, ...MAKE_ARGS, `O=${o}`, "drivers/xen/grant-table.o"]);
+    return { descends, object: existsSync(join(o, "drivers/xen/grant-table.o")) };
+  } finally {
+    await Deno.remove(o, { recursive: true });
   }
-  const data = JSON.parse(await Deno.readTextFile(file));
-  return new Map(Object.entries(data));
 }
 
 function affectedIds(impact: Impact): string[] {
@@ -147,6 +228,14 @@ const cells: RealConfig[] = matrix.cells.map((c) => ({
   kconfig: c.kconfig,
 }));
 
+/** The trees of the reference: the matrix's 2012 and fix variants, and the pristine tree. */
+async function trees(): Promise<{ before: string; after: string; pristine: string }> {
+  const tree = await kernelTreeRecord();
+  const variant = async (name: string) =>
+    (await prepareVariant(tree, matrix.variants.find((v) => v.name === name)!)).src;
+  return { before: await variant("2012"), after: await variant("fix"), pristine: tree.dir };
+}
+
 for (const overlay of [[], XEN_ON]) {
   const what = overlay.length ? "defconfigs with CONFIG_XEN=y merged" : "defconfigs as they are";
   Deno.test(`impact: the seed fix changes exactly what real make changes (${what}, and the matrix cells)`, async () => {
@@ -156,21 +245,19 @@ for (const overlay of [[], XEN_ON]) {
     });
     assertEquals(impact.hunks.map((h) => h.status), ["applies"]);
     assertEquals(impact.basePatches, matrix.variants.find((v) => v.name === "2012")!.patches);
-    const defconfigs = impact.configs.filter((c) => c.base === c.id);
+    const t = await trees();
+    assertEquals([impact.before, impact.after], [t.before, t.after]);
+    const defconfigs = impact.configs.filter((c) => c.base === c.id).map((c) => c.id);
     assert.ok(defconfigs.length >= 100, `${defconfigs.length} defconfigs`);
-    const configs: RealConfig[] = [
-      ...defconfigs.map((c) => ({ id: c.id, base: c.base, kconfig: [...overlay] })),
-      ...cells,
-    ];
-    const real = await realReference(impact.before, impact.after, configs, ["XEN"]);
-    const realAffected = configs.map((c) => c.id).filter((id) => real.get(id)!.changed.length > 0)
-      .sort();
+    const real = (await reference(t, defconfigs)).fix[overlay.length ? "xen" : "plain"]!;
+    const ids = [...defconfigs, ...cells.map((c) => c.id)];
+    const realAffected = ids.filter((id) => real[id]!.changed.length > 0).sort();
     assertEquals(affectedIds(impact), realAffected);
     // Not only the same set: the same symbols, with the same values, for every configuration.
-    for (const c of impact.configs) assertEquals(c.changed, real.get(c.id)!.changed, c.id);
+    for (const c of impact.configs) assertEquals(c.changed, real[c.id]!.changed, c.id);
     // What really changes is XEN (and what follows from it): the fix's only effect.
     for (const id of realAffected) {
-      assert.ok(real.get(id)!.changed.some((s) => s.symbol === "XEN"), id);
+      assert.ok(real[id]!.changed.some((s) => s.symbol === "XEN"), id);
     }
     assertEquals(
       realAffected.filter((id) => id.startsWith("arm/")),
@@ -181,10 +268,7 @@ for (const overlay of [[], XEN_ON]) {
       // Some defconfigs lose XEN (ARMv6 ones), others keep it: the split is real.
       const lost = realAffected.filter((id) => !id.startsWith("arm/"));
       assert.ok(lost.length > 0 && lost.length < defconfigs.length, `${lost.length} affected`);
-      assert.ok(
-        defconfigs.some((c) => real.get(c.id)!.after.XEN === "y"),
-        "some defconfigs keep XEN=y",
-      );
+      assert.ok(defconfigs.some((id) => real[id]!.xen === "y"), "some defconfigs keep XEN=y");
       const v6 = impact.configs.find((c) => c.id === lost[0])!;
       assert.ok(
         v6.reasons.some((r) => /CONFIG_XEN=y stops sticking: .*CPU_V6/.test(r)),
@@ -197,73 +281,36 @@ for (const overlay of [[], XEN_ON]) {
 }
 
 Deno.test("impact: a grant-table.c patch affects exactly the defconfigs whose real build compiles it", async () => {
-  const tree = await kernelTreeRecord();
+  const t = await trees();
   const impact = await analyzeImpact(GRANT, { kconfig: XEN_ON });
-  assertEquals(impact.before, tree.dir);
+  assertEquals(impact.before, t.pristine);
   assertEquals(impact.touched.objects, ["drivers/xen/grant-table.o"]);
   assertEquals(impact.touched.kconfig, false);
   // The real condition for compiling grant-table.o, read from the tree's Makefiles.
-  const drivers = await Deno.readTextFile(join(tree.dir, "drivers/Makefile"));
+  const drivers = await Deno.readTextFile(join(t.pristine, "drivers/Makefile"));
   assert.match(drivers, /^obj-\$\(CONFIG_XEN\)\s+\+= xen\/$/m);
-  const xen = await Deno.readTextFile(join(tree.dir, "drivers/xen/Makefile"));
+  const xen = await Deno.readTextFile(join(t.pristine, "drivers/xen/Makefile"));
   assert.match(xen, /^obj-y\s+\+= grant-table\.o /m);
-  const configs = impact.configs.map((c) => ({ id: c.id, base: c.base, kconfig: [...XEN_ON] }));
-  // before = after for the config (a .c file): real .configs of the pristine tree twice.
-  const real = await realReference(tree.dir, tree.dir, configs, ["XEN"]);
-  const compiles = configs.map((c) => c.id).filter((id) => real.get(id)!.after.XEN === "y").sort();
+  const names = impact.configs.map((c) => c.id);
+  const ref = await reference(t, names);
+  const compiles = names.filter((id) => ref.pristineXen[id] === "y").sort();
   assertEquals(affectedIds(impact), compiles);
-  assert.ok(
-    compiles.length > 0 && compiles.length < configs.length,
-    `${compiles.length} compile it`,
-  );
+  assert.ok(compiles.length > 0 && compiles.length < names.length, `${compiles.length} compile it`);
   for (const c of impact.configs.filter((c) => c.affected)) {
     assertEquals(c.objects, [{ object: "drivers/xen/grant-table.o", as: "built-in" }], c.id);
   }
-
-  // make itself, for one affected and one unaffected defconfig.
-  const yes = compiles.includes("multi_v7_defconfig") ? "multi_v7_defconfig" : compiles[0]!;
-  const no = configs.map((c) => c.id).find((id) => !compiles.includes(id))!;
-  const made = await realBuilds(tree.dir, [yes, no]);
-  assertEquals(made[yes], { descends: true, object: true }, `${yes}: make compiles grant-table.o`);
-  assertEquals(made[no], { descends: false }, `${no}: make never reaches drivers/xen`);
+  // make itself, for one defconfig that compiles it and one that does not.
+  const built = Object.entries(ref.builds);
+  assertEquals(built.length, 2);
+  for (const [name, made] of built) {
+    const affected = impact.configs.find((c) => c.id === name)!.affected;
+    assertEquals(
+      made,
+      affected ? { descends: true, object: true } : { descends: false },
+      `${name}: the real build ${affected ? "compiles" : "never reaches"} grant-table.o`,
+    );
+  }
 });
-
-/**
- * For each defconfig (with CONFIG_XEN=y merged): does `make -n drivers/` compile
- * drivers/xen/grant-table.o; and for those where it does, does a real
- * `make prepare drivers/xen/grant-table.o` produce it. Cached by tree commit.
- */
-async function realBuilds(
-  src: string,
-  names: string[],
-): Promise<Record<string, { descends: boolean; object?: boolean }>> {
-  const key = createHash("sha256").update(JSON.stringify({ c: await commitOf(src), names }))
-    .digest("hex").slice(0, 16);
-  const file = join(cacheDir(), "impact-reference", `builds-${key}.json`);
-  if (existsSync(file)) return JSON.parse(await Deno.readTextFile(file));
-  const out: Record<string, { descends: boolean; object?: boolean }> = {};
-  await withFileLock(HEAVY_LOCK, async () => {
-    for (const name of names) {
-      const o = join(cacheDir(), "impact-reference", `build-${name}`);
-      await Deno.mkdir(o, { recursive: true });
-      await realConfig(src, o, { id: name, base: name, kconfig: XEN_ON });
-      const make = (...targets: string[]) =>
-        run(["-C", src, ...MAKE_ARGS, `O=${o}`, "-j2", ...targets]);
-      // A dry run still runs make's recursion: it shows which directories the build enters.
-      const dry = await run(["-n", "-C", src, ...MAKE_ARGS, `O=${o}`, "drivers/"]);
-      const descends = /\bCC +drivers\/xen\/grant-table\.o\b/.test(dry);
-      out[name] = { descends };
-      if (descends) {
-        await make("prepare");
-        await make("drivers/xen/grant-table.o");
-        out[name]!.object = existsSync(join(o, "drivers/xen/grant-table.o"));
-      }
-      await Deno.remove(o, { recursive: true });
-    }
-  }, { onWait: (line) => console.error(line) });
-  await Deno.writeTextFile(file, JSON.stringify(out));
-  return out;
-}
 
 Deno.test("impact: --emit-matrix writes the affected cells, base and patched, that load as a matrix", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kmatrix-impact-" });
