@@ -577,13 +577,15 @@ async function toCache(r: PlannedRecord, result: CellResult): Promise<void> {
   const tmp = `${dir}.${Deno.pid}.tmp`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
+  const sources: Record<(typeof ARTIFACTS)[number], string | undefined> = {
+    "build.log": result.log,
+    "config": result.config,
+    "fragment.config": join(result.config, "..", "fragment.config"),
+    "reproduce.sh": result.reproducer,
+  };
   for (const name of ARTIFACTS) {
-    const from = name === "build.log"
-      ? result.log
-      : name === "config"
-      ? result.config
-      : join(result.log, "..", name);
-    if (existsSync(from)) await Deno.copyFile(from, join(tmp, name));
+    const from = sources[name];
+    if (from && existsSync(from)) await Deno.copyFile(from, join(tmp, name));
   }
   const record = { ...result, started: new Date().toISOString() };
   delete record.prediction;
