@@ -5,13 +5,31 @@
  * @module
  */
 
-/** A tristate value: 0 = n, 1 = m, 2 = y. */
+/**
+ * A tristate value: 0 = n, 1 = m, 2 = y.
+ *
+ * "An expression can have a value of 'n', 'm' or 'y' (or 0, 1, 2 respectively for
+ * calculations)." (kconfig-language.rst, "Menu dependencies"): the same numbering, so that
+ * AND is `min` and OR is `max` as in conf's `EXPR_AND`/`EXPR_OR` (expr.h).
+ */
 export type Tri = 0 | 1 | 2;
 
-/** Symbol types of the Kconfig language (`unknown` for referenced but undefined symbols). */
+/**
+ * Symbol types of the Kconfig language (`unknown` for referenced but undefined symbols).
+ *
+ * "Every config option must have a type. There are only two basic types: tristate and
+ * string; the other types are based on these two." (kconfig-language.rst, "Menu
+ * attributes"): `bool` is a tristate without m, `int`/`hex` are validated strings. A name
+ * used but never given a type stays `unknown` (conf's S_UNKNOWN): its value is its own name
+ * and, as a tristate, n (sym_calc_value).
+ */
 export type SymType = "unknown" | "bool" | "tristate" | "int" | "hex" | "string";
 
-/** Comparison operators allowed between two symbols. */
+/**
+ * Comparison operators allowed between two symbols: "<symbol> '=' <symbol>",
+ * "<symbol> '!=' <symbol>", "<symbol1> '<' <symbol2>" and '>', '<=', '>='
+ * (kconfig-language.rst, "Menu dependencies", forms (2) to (4)).
+ */
 export type CmpOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
 
 /** Evaluation cache of a compound expression: generation and value (engine-owned). */
@@ -22,7 +40,13 @@ export interface ExprCache {
   v?: Tri;
 }
 
-/** A dependency expression. */
+/**
+ * A dependency expression, one variant per form of the grammar in kconfig-language.rst,
+ * "Menu dependencies": `sym` is "<symbol> (1)", `cmp` the comparisons (2) to (4), `not` is
+ * "'!' <expr> (6)", `and` "<expr> '&&' <expr> (7)", `or` "<expr> '||' <expr> (8)";
+ * parentheses (5) leave no node. `null` where an expression is optional means y, as
+ * `expr_calc_value(NULL)` does.
+ */
 export type Expr =
   | { k: "sym"; s: Sym }
   | ({ k: "and"; a: Expr; b: Expr } & ExprCache)
@@ -33,7 +57,14 @@ export type Expr =
 /** Kinds of properties a symbol can carry. */
 export type PropKind = "prompt" | "default" | "select" | "imply" | "range";
 
-/** One property (`prompt`, `default`, `select`, `imply`, `range`) at one definition. */
+/**
+ * One property (`prompt`, `default`, `select`, `imply`, `range`) at one definition.
+ *
+ * "Dependencies are applied to all other options within this menu entry (which also accept
+ * an "if" expression)" (kconfig-language.rst, "Menu attributes"): `cond` starts as the
+ * property's own `if` and the parser ANDs the entry's dependencies into it, as conf's
+ * menu_finalize does with `prop->visible.expr`.
+ */
 export interface Prop {
   /** What the property is. */
   kind: PropKind;
@@ -90,7 +121,13 @@ export class Sym {
   isConst = false;
   /** True for a `choice` symbol. */
   isChoice = false;
-  /** Set for `optional` choices (all configs are optional). */
+  /**
+   * Set for `optional` choices (all configs are optional). "A choice accepts another option
+   * "optional", which allows to set the choice to 'n' and no entry needs to be selected."
+   * (kconfig-language.rst, "choices"); conf's SYMBOL_OPTIONAL, which its parser.y also sets on
+   * every config (menu_finalize gives only symbols without it, that is non-optional choices, the lower
+   * bound `<visibility> && m`).
+   */
   optional = false;
   /** The choice this symbol is a value of. */
   choice: Sym | null = null;
@@ -100,11 +137,22 @@ export class Sym {
   props: Prop[] = [];
   /** Definitions (menu nodes). */
   nodes: MenuNode[] = [];
-  /** OR of the dependencies of each definition. */
+  /**
+   * OR of the dependencies of each definition: "A config option can be defined multiple
+   * times with the same name" (kconfig-language.rst, "Menu entries"), and conf's
+   * menu_finalize ORs each definition's `depends on` (menus and ifs included) into dir_dep.
+   */
   dirDep: Expr | null = null;
-  /** OR of `selector && condition` over all selects of this symbol. */
+  /**
+   * OR of `selector && condition` over all selects of this symbol: "If <symbol> is selected
+   * multiple times, the limit is set to the largest selection." (kconfig-language.rst,
+   * "reverse dependencies"); the OR of tristates is their maximum (conf's rev_dep).
+   */
   revDep: Expr | null = null;
-  /** OR of `implier && condition` over all implies of this symbol. */
+  /**
+   * OR of `implier && condition` over all implies of this symbol ("weak reverse
+   * dependencies" in kconfig-language.rst; conf's `implied`).
+   */
   implied: Expr | null = null;
   /** The shared expression referring to this symbol. */
   ref: Expr | undefined = undefined;
@@ -184,12 +232,18 @@ export function cmpExpr(op: CmpOp, a: Sym, b: Sym): Expr {
   return { k: "cmp", s: null, a, b, op, g: -1, v: 0 } as unknown as Expr;
 }
 
-/** Tristate AND (minimum). */
+/**
+ * Tristate AND: "(7) Returns the result of min(/expr/, /expr/)." (kconfig-language.rst,
+ * "Menu dependencies"); conf's EXPR_AND.
+ */
 export function triAnd(a: Tri, b: Tri): Tri {
   return a < b ? a : b;
 }
 
-/** Tristate OR (maximum). */
+/**
+ * Tristate OR: "(8) Returns the result of max(/expr/, /expr/)." (kconfig-language.rst,
+ * "Menu dependencies"); conf's EXPR_OR.
+ */
 export function triOr(a: Tri, b: Tri): Tri {
   return a > b ? a : b;
 }
