@@ -11,7 +11,10 @@
  * ```
  *
  * Semantics follow `Documentation/kbuild/kconfig-language.rst`; where it is silent, the
- * observed behaviour of `conf` is the reference (see the tests).
+ * observed behaviour of `conf` is the reference (see the tests). In the style of kconfiglib,
+ * each method that implements a rule quotes it from the Linux 6.1 text, says how the code
+ * follows it, and names the function of `scripts/kconfig/*.c` whose behaviour it copies where
+ * that behaviour goes beyond (or against) the text.
  *
  * @module
  */
@@ -236,22 +239,34 @@ export class Kconfig {
   // ---------------------------------------------------------------------------------------
   // Operations (each mirrors the make target of the same name)
 
-  /** `make allnoconfig` (with KCONFIG_ALLCONFIG=fragment). */
+  /**
+   * `make allnoconfig` (with KCONFIG_ALLCONFIG=fragment): every bool/tristate the fragment
+   * does not set gets the user value n, see `#allConfig`.
+   */
   allnoconfig(options: FragmentOptions = {}): this {
     return this.#allConfig("no", options.fragment);
   }
 
-  /** `make allyesconfig` (with KCONFIG_ALLCONFIG=fragment). */
+  /**
+   * `make allyesconfig` (with KCONFIG_ALLCONFIG=fragment): every bool/tristate the fragment
+   * does not set gets the user value y, see `#allConfig`.
+   */
   allyesconfig(options: FragmentOptions = {}): this {
     return this.#allConfig("yes", options.fragment);
   }
 
-  /** `make allmodconfig` (with KCONFIG_ALLCONFIG=fragment). */
+  /**
+   * `make allmodconfig` (with KCONFIG_ALLCONFIG=fragment): every bool/tristate the fragment
+   * does not set gets the user value m (a bool then resolves to y), see `#allConfig`.
+   */
   allmodconfig(options: FragmentOptions = {}): this {
     return this.#allConfig("mod", options.fragment);
   }
 
-  /** `make alldefconfig` (with KCONFIG_ALLCONFIG=fragment). */
+  /**
+   * `make alldefconfig` (with KCONFIG_ALLCONFIG=fragment): no user values beyond the
+   * fragment, so every symbol takes its default, see `#allConfig`.
+   */
   alldefconfig(options: FragmentOptions = {}): this {
     return this.#allConfig("def", options.fragment);
   }
@@ -265,7 +280,14 @@ export class Kconfig {
     return this.defconfigText(text, options);
   }
 
-  /** `conf --defconfig` on defconfig text. */
+  /**
+   * `conf --defconfig` on defconfig text: conf.c's main does `conf_read()` then
+   * `conf_set_all_new_symbols(def_default)`, so lines read are user values, every other
+   * symbol takes its default ("The default value is only assigned to the config symbol if no
+   * other value was set by the user", kconfig-language.rst, "Menu attributes"), and each
+   * choice without a (consistent) user value gets its unset values set to n
+   * (set_all_choice_values), which makes the choice's default the selection.
+   */
   defconfigText(text: string, options: FragmentOptions = {}): this {
     this.#readLines([...splitLines(text), ...(options.fragment ?? [])]);
     this.#base = "defconfig";
@@ -278,7 +300,12 @@ export class Kconfig {
     return this;
   }
 
-  /** `make olddefconfig` from the text of an existing .config (plus fragment lines). */
+  /**
+   * `make olddefconfig` from the text of an existing .config (plus fragment lines): conf's
+   * usage says "Same as oldconfig but sets new symbols to their default value". `conf_read()`
+   * then write, nothing asked: symbols the text does not set keep no user value and so take
+   * their default.
+   */
   olddefconfig(configText: string, options: FragmentOptions = {}): this {
     this.#readLines([...splitLines(configText), ...(options.fragment ?? [])]);
     this.#base = "olddefconfig";
@@ -286,7 +313,12 @@ export class Kconfig {
     return this;
   }
 
-  /** `make savedefconfig`: the minimal defconfig for the current configuration. */
+  /**
+   * `make savedefconfig`: the minimal defconfig for the current configuration. conf.c's main
+   * reads the .config (`conf_read(NULL)`, here olddefconfig of our own output) and
+   * conf_write_defconfig walks the menu tree writing each symbol `#savedLine` keeps. The
+   * language documentation does not describe savedefconfig; conf is the reference.
+   */
   savedefconfig(): string {
     const base = this.#base;
     const requested = new Map(this.#requested);
@@ -358,7 +390,14 @@ export class Kconfig {
     return this.tree.symbols.get(name);
   }
 
-  /** The .config text `conf` would write, header included. */
+  /**
+   * The .config text `conf` would write, header included. "comment … is displayed to the user
+   * during the configuration process and is also echoed to the output files"
+   * (kconfig-language.rst, "comment"): as conf_write does, every visible menu and comment
+   * gets a `# title` block and every menu a `# end of title` line; a symbol is written once,
+   * at its first definition in menu order, when its value computation marked it for writing
+   * (conf's SYMBOL_WRITE, see `#compute`).
+   */
   write(): string {
     let out = `#\n# Automatically generated file; DO NOT EDIT.\n# ${
       this.tree.root.prompt?.text ?? "Main menu"
@@ -428,7 +467,15 @@ export class Kconfig {
     this.#requested.clear();
   }
 
-  /** Read .config-style lines as user values (conf_read_simple). */
+  /**
+   * Read .config-style lines as user values (conf_read_simple). Values read are what
+   * kconfig-language.rst calls the value "set by the user (via the input prompt above)".
+   * Every choice starts with a user value of n and no selection (conf_read_simple sets the
+   * choices' SYMBOL_DEF_USER); a `=y` value becomes its choice's selection, and an `=m`
+   * value in a choice whose user value is already y drops the choice's user value ("creates inconsistent
+   * choice state"), because "a tristate choice also allows any number of config entries to
+   * be set to 'm'" but only when the choice itself is m (kconfig-language.rst, "choices").
+   */
   #readLines(lines: string[]): void {
     this.#reset();
     this.warnings = [];
@@ -453,6 +500,12 @@ export class Kconfig {
     }
   }
 
+  /**
+   * One user value (conf_set_sym_val): "Every config option must have a type"
+   * (kconfig-language.rst, "Menu attributes") and the value must fit it: `m` only for a
+   * tristate (a bool accepts y/n), a string must be quoted (backslash escapes removed), an
+   * int/hex must parse (sym_string_valid); anything else is warned about and ignored.
+   */
   #setUser(s: Sym, v: string): boolean {
     switch (s.type) {
       case "tristate":
@@ -503,9 +556,12 @@ export class Kconfig {
     }
   }
 
-  /** What conf_read does after reading: evaluate all, drop out-of-range numbers. */
   /**
    * What conf_read does after reading: evaluate all symbols, then drop out-of-range numbers.
+   * "The user can only input a value which is larger than or equal to the first symbol and
+   * smaller than or equal to the second symbol." (kconfig-language.rst, "numerical ranges"):
+   * conf_read applies this to values read from a file too, forgetting an int/hex user value
+   * outside the active range (sym_string_within_range) so that the default applies instead.
    * With `lazy`, only what has lasting effects is evaluated (the choices, which may lose their
    * user value, and the ranges): right for defconfig, which recomputes everything afterwards.
    */
@@ -527,6 +583,19 @@ export class Kconfig {
     }
   }
 
+  /**
+   * The all*config modes. kconfig.rst ("KCONFIG_ALLCONFIG"): "The allyesconfig/allmodconfig/
+   * allnoconfig/randconfig variants can also use the environment variable KCONFIG_ALLCONFIG
+   * as a flag or a filename that contains config symbols that the user requires to be set to
+   * a specific value. … These variable settings are still subject to normal dependency
+   * checks." The fragment is read as user values first (conf_read_simple); then, as
+   * conf_set_all_new_symbols does, every bool/tristate without a user value gets y, m or n as
+   * its user value (none for alldefconfig), so that it still cannot exceed its visibility nor
+   * go below its selects (see `#compute`). Each choice without a user value is then computed
+   * and its unset values set to n
+   * (set_all_choice_values): "If curr.tri equals yes then only one symbol can be selected in
+   * a choice block and we set it to yes, and the rest to no." (conf.c).
+   */
   #allConfig(mode: Mode, fragment: string[] | undefined): this {
     this.#base = `all${mode}config`;
     if (fragment) this.#readLines(fragment);
@@ -553,6 +622,10 @@ export class Kconfig {
     return this;
   }
 
+  /**
+   * set_all_choice_values (confdata.c): "Set all non-assinged choice values to no" and mark
+   * the choice as having a user value, so that its selection is its default.
+   */
   #setChoiceValues(c: Sym): void {
     for (const v of c.values) {
       if (!v.hasUser) {
@@ -563,6 +636,11 @@ export class Kconfig {
     c.hasUser = true;
   }
 
+  /**
+   * Start a new evaluation generation: every cached value is stale (conf's
+   * sym_clear_all_valid), and MODULES is computed first, since "modules" "enables the third
+   * modular state for all config symbols" (kconfig-language.rst, "module attribute").
+   */
   #invalidate(): void {
     this.#gen++;
     const m = this.tree.modules;
@@ -573,6 +651,14 @@ export class Kconfig {
   // ---------------------------------------------------------------------------------------
   // Evaluation
 
+  /**
+   * The effective type (sym_get_type). "module attribute: "modules" This declares the symbol
+   * to be used as the MODULES symbol, which enables the third modular state for all config
+   * symbols." (kconfig-language.rst): with MODULES=n a tristate is a bool. And "While a
+   * boolean choice only allows a single config entry to be selected, a tristate choice also
+   * allows any number of config entries to be set to 'm'." ("choices"): a tristate choice
+   * value visible as y (its choice is y) is a bool too.
+   */
   #type(s: Sym): Sym["type"] {
     if (s.type === "tristate") {
       if ((s.choice && s.visible === 2) || this.#modulesTri === 0) return "bool";
@@ -580,6 +666,14 @@ export class Kconfig {
     return s.type;
   }
 
+  /**
+   * The value of an expression (expr_calc_value). "An expression can have a value of 'n',
+   * 'm' or 'y' (or 0, 1, 2 respectively for calculations)." and "(1) Convert the symbol into
+   * an expression. Boolean and tristate symbols are simply converted into the respective
+   * expression values. All other symbol types result in 'n'." (kconfig-language.rst, "Menu
+   * dependencies"): a symbol's `tri`, which `#compute` leaves at n for int/hex/string and
+   * unknown symbols. A missing expression is y, as `expr_calc_value(NULL)` returns yes.
+   */
   #eval(e: Expr | null): Tri {
     if (!e) return 2;
     if (e.k === "sym") {
@@ -608,20 +702,31 @@ export class Kconfig {
     else if (s.busy) this.#partial = true;
   }
 
+  /**
+   * Forms (2) to (8) of kconfig-language.rst, "Menu dependencies", as expr_calc_value
+   * computes them; the cases quote the rule they implement.
+   */
   #evalCompound(e: Exclude<Expr, { k: "sym" }>): Tri {
     switch (e.k) {
+      // "(7) Returns the result of min(/expr/, /expr/)."
       case "and": {
         const a = this.#eval(e.a);
         const b = this.#eval(e.b);
         return a < b ? a : b;
       }
+      // "(8) Returns the result of max(/expr/, /expr/)."
       case "or": {
         const a = this.#eval(e.a);
         const b = this.#eval(e.b);
         return a > b ? a : b;
       }
+      // "(6) Returns the result of (2-/expr/)."
       case "not":
         return (2 - this.#eval(e.a)) as Tri;
+      // "(2) If the values of both symbols are equal, it returns 'y', otherwise 'n'." "(3) …
+      // equal, it returns 'n', otherwise 'y'." "(4) If value of <symbol1> is respectively
+      // lower, greater, lower-or-equal, or greater-or-equal than value of <symbol2>, it returns
+      // 'y', otherwise 'n'." What "value" and "lower" mean is conf's: see `compareSyms`.
       case "cmp": {
         this.#touch(e.a);
         this.#touch(e.b);
@@ -644,11 +749,26 @@ export class Kconfig {
     }
   }
 
+  /**
+   * Visibility and the three dependency values of a symbol (sym_calc_visibility).
+   *
+   * "Every entry has its own dependencies. These dependencies are used to determine the
+   * visibility of an entry." and "A menu entry becomes visible when its expression evaluates
+   * to 'm' or 'y'." (kconfig-language.rst): the visibility is the OR of the conditions of the
+   * symbol's prompts (each prompt's own `if`, its definition's `depends on`, enclosing menus,
+   * ifs and `visible if`s, ANDed in by the parser). A symbol without a prompt is invisible.
+   * An m visibility becomes y unless the symbol is a tristate and MODULES is on. Then, as
+   * conf does (the text does not spell it out), the direct dependencies (y when there is no
+   * `depends on`), the selects and the implies are each evaluated, with m made y for a
+   * symbol whose effective type is bool.
+   */
   #visibility(s: Sym): void {
     let vis: Tri = 0;
     for (const p of s.prompts) {
       let t = this.#eval(p.cond);
-      // A tristate choice value visible as m is hidden when its choice is y.
+      // A tristate choice value visible as m is hidden when its choice is y: "a tristate
+      // choice also allows any number of config entries to be set to 'm'", only in m mode.
+      // The text is silent on the prompt; sym_calc_visibility hides it.
       if (s.choice && s.type === "tristate" && t === 1 && s.choice.tri === 2) t = 0;
       if (t > vis) vis = t;
     }
@@ -666,6 +786,15 @@ export class Kconfig {
     s.impTri = t;
   }
 
+  /**
+   * The active default (sym_get_default_prop). "A config option can have any number of
+   * default values. If multiple default values are visible, only the first defined one is
+   * active. Default values are not limited to the menu entry where they are defined. This
+   * means the default can be defined somewhere else or be overridden by an earlier
+   * definition." (kconfig-language.rst, "default value"): the first default, over all
+   * definitions in parse order, whose condition (own `if` plus its definition's
+   * dependencies) is not n; that condition is returned too, since it limits the value.
+   */
   #defaultProp(s: Sym): { p: Prop; cond: Tri } | null {
     for (const p of s.defaults) {
       const cond = this.#eval(p.cond);
@@ -674,6 +803,14 @@ export class Kconfig {
     return null;
   }
 
+  /**
+   * Compute a symbol's value once per generation (conf's SYMBOL_VALID; computed lazily and
+   * cached like kconfiglib). Constants keep their value; a symbol without a type ("Every
+   * config option must have a type", kconfig-language.rst) has its name as its string value
+   * and n as its tristate, as in sym_calc_value. `busy` marks a symbol whose computation is
+   * under way: a reference to it meanwhile sees the partial value, as conf's recursive
+   * sym_calc_value does ("set default if recursively called").
+   */
   #calc(s: Sym): void {
     if (s.gen === this.#gen) return;
     s.gen = this.#gen;
@@ -692,6 +829,12 @@ export class Kconfig {
     }
   }
 
+  /**
+   * The value of one symbol, in the order of conf's sym_calc_value; each branch below quotes
+   * the rule it follows. `write` is conf's SYMBOL_WRITE (whether .config lists the symbol):
+   * set when the symbol is visible, selected, implied or given a non-n default, a rule of
+   * conf's that the language text does not state.
+   */
   #compute(s: Sym, type: Sym["type"]): void {
     const isBool = type === "bool" || type === "tristate";
     s.tri = 0;
@@ -703,23 +846,43 @@ export class Kconfig {
     if (s.visible !== 0) s.write = true;
     if (isBool) {
       let v: Tri = 0;
+      // "While a boolean choice only allows a single config entry to be selected, a tristate
+      // choice also allows any number of config entries to be set to 'm'." (kconfig-language
+      // .rst, "choices"): a value visible as y (its choice is y) is y exactly when it is the
+      // choice's selection.
       if (s.choice && s.visible === 2) {
         this.#calc(s.choice);
         v = s.choice.selected === s ? 2 : 0;
         s.why = "choice";
       } else {
+        // "The default value is only assigned to the config symbol if no other value was set
+        // by the user (via the input prompt above). If an input prompt is visible the default
+        // value is presented to the user and can be overridden by him." and "Dependencies
+        // define the visibility of a menu entry and can also reduce the input range of
+        // tristate symbols." (kconfig-language.rst): a user value counts only while a prompt
+        // is visible, and is capped by that visibility (y asked, prompt at m: m).
         if (s.visible !== 0 && s.hasUser) {
           v = triAnd(s.userTri, s.visible);
           s.why = "user";
         } else {
           if (s.revTri !== 0) s.write = true;
+          // A choice's `default` names its selection (see `#choiceDefault`), not its mode.
           if (!s.isChoice) {
+            // "Optionally, dependencies only for this default value can be added with "if"."
+            // (kconfig-language.rst, "default value"): the default's value ANDed with its
+            // condition, so `default y if FOO` gives m when FOO=m (sym_calc_value).
             const d = this.#defaultProp(s);
             if (d) {
               v = triAnd(this.#eval(d.p.expr), d.cond);
               s.usedDefault = d.p;
               if (v !== 0) s.write = true;
             }
+            // "This is similar to "select" as it enforces a lower limit on another symbol
+            // except that the "implied" symbol's value may still be set to n from a direct
+            // dependency or with a visible prompt." (kconfig-language.rst, "weak reverse
+            // dependencies"): the implies raise the default and the direct dependencies cap
+            // the result (FOO=y, BAR=m gives BAZ m, as the text's table says); a user value
+            // at a visible prompt took the branch above and is not raised.
             if (s.impTri !== 0) {
               s.write = true;
               v = triAnd(triOr(v, s.impTri), s.dirTri);
@@ -727,16 +890,28 @@ export class Kconfig {
           }
           s.why = "default";
         }
+        // "reverse dependencies can be used to force a lower limit of another symbol. The
+        // value of the current menu symbol is used as the minimal value <symbol> can be set
+        // to." and "select will force a symbol to a value without visiting the dependencies."
+        // (kconfig-language.rst, "reverse dependencies"): the selects raise whatever value the
+        // user or the defaults gave, past the direct dependencies, which conf only warns about
+        // (sym_warn_unmet_dep). For a non-optional choice the parser added a select-like
+        // `<visibility> && m`, so a visible choice is never n.
         if (s.dirTri < s.revTri) this.#unmet(s);
         v = triOr(v, s.revTri);
       }
+      // A bool has no m: sym_calc_value turns an m result into y for an effective bool.
       if (v === 1 && this.#type(s) === "bool") v = 2;
       s.tri = v;
+      // A choice in y mode selects one value (sym_calc_choice); in m mode none is selected.
       if (s.isChoice) {
         s.selected = null;
         if (v === 2) s.selected = this.#calcChoice(s);
       }
     } else {
+      // int/hex/string: the user's value while a prompt is visible, else the first active
+      // default ("The default value is only assigned to the config symbol if no other value
+      // was set by the user", kconfig-language.rst), else empty.
       if (s.visible !== 0 && s.hasUser) {
         s.str = s.userStr ?? "";
         s.why = "user";
@@ -749,6 +924,8 @@ export class Kconfig {
             s.write = true;
             const ds = d.p.expr.s;
             this.#calc(ds);
+            // As in sym_calc_value, the default is the named symbol's string value: a bool or
+            // tristate symbol's string value stays "n" in conf, a constant's is its text.
             s.str = ds.type === "bool" || ds.type === "tristate"
               ? (ds.isConst ? ds.str : "n")
               : ds.str;
@@ -757,9 +934,16 @@ export class Kconfig {
       }
       this.#validateRange(s);
     }
+    // "modules … enables the third modular state for all config symbols": conf updates
+    // modules_val whenever the MODULES symbol changes.
     if (s === this.tree.modules) this.#modulesTri = s.tri;
   }
 
+  /**
+   * sym_warn_unmet_dep: "By abusing select you are able to select a symbol FOO even if FOO
+   * depends on BAR that is not set." (kconfig-language.rst, "reverse dependencies"); conf
+   * allows it and warns on stderr, with this text.
+   */
   #unmet(s: Sym): void {
     const w = `WARNING: unmet direct dependencies detected for ${s.name}\n  Depends on [${
       triName(s.dirTri)
@@ -768,6 +952,14 @@ export class Kconfig {
     if (!this.warnings.includes(w)) this.warnings.push(w);
   }
 
+  /**
+   * The selection of a choice in y mode (sym_calc_choice). kconfig-language.rst says what a
+   * choice allows ("a boolean choice only allows a single config entry to be selected"), not
+   * which entry wins; conf's rule: the user's selection if it is visible, else the default
+   * (`#choiceDefault`). The choice keeps its user value only while every visible value has
+   * one; with no visible value at all the choice drops to n ("no choice? reset tristate
+   * value").
+   */
   #calcChoice(c: Sym): Sym | null {
     let allUser = true;
     for (const v of c.values) {
@@ -782,6 +974,12 @@ export class Kconfig {
     return d;
   }
 
+  /**
+   * The default selection of a choice (sym_choice_default). "If multiple default values are
+   * visible, only the first defined one is active." (kconfig-language.rst, "default value"):
+   * the first `default` whose condition is not n, but conf also skips a default naming an
+   * invisible value, which the text does not say; without one, the first visible value.
+   */
   #choiceDefault(c: Sym): Sym | null {
     for (const p of c.defaults) {
       if (this.#eval(p.cond) === 0) continue;
@@ -792,6 +990,11 @@ export class Kconfig {
     return null;
   }
 
+  /**
+   * The active range (sym_get_range_prop). "numerical ranges: "range" <symbol> <symbol> ["if"
+   * <expr>] This allows to limit the range of possible input values for int and hex
+   * symbols." (kconfig-language.rst): like defaults, the first range whose condition is not n.
+   */
   #activeRange(s: Sym): Prop | null {
     for (const p of s.ranges) {
       if (this.#eval(p.cond) !== 0) return p;
@@ -799,12 +1002,23 @@ export class Kconfig {
     return null;
   }
 
+  /**
+   * A range bound (sym_get_range_val): the bound symbol's value, parsed in its own base when
+   * it is an int or hex symbol, else in the base of the symbol being limited.
+   */
   #rangeVal(r: Sym, base: number): bigint {
     this.#calc(r);
     const b = r.type === "int" ? 10 : r.type === "hex" ? 16 : base;
     return strtoll(r.str, b).value;
   }
 
+  /**
+   * sym_validate_range. "The user can only input a value which is larger than or equal to
+   * the first symbol and smaller than or equal to the second symbol." (kconfig-language.rst,
+   * "numerical ranges"): conf applies it to every computed value, defaults included, which
+   * the text does not say, clamping to the bound passed (the bound's text is copied); values
+   * are read with strtoll, as in C.
+   */
   #validateRange(s: Sym): void {
     if (s.type !== "int" && s.type !== "hex") return;
     const p = this.#activeRange(s);
@@ -820,6 +1034,12 @@ export class Kconfig {
     s.str = bound.str;
   }
 
+  /**
+   * sym_string_within_range: whether a user value is valid for the type and, for int/hex,
+   * inside the active range ("The user can only input a value which is larger than or equal
+   * to the first symbol and smaller than or equal to the second symbol."). Strings have no
+   * range.
+   */
   #withinRange(s: Sym, v: string): boolean {
     if (s.type === "string") return true;
     if (!validNumber(s.type, v)) return false;
@@ -830,13 +1050,28 @@ export class Kconfig {
     return val >= this.#rangeVal(p.range![0], base) && val <= this.#rangeVal(p.range![1], base);
   }
 
+  /**
+   * Whether a menu or comment is shown (menu_is_visible, for nodes without a symbol).
+   * "limiting menu display: "visible if" <expr> This attribute is only applicable to menu
+   * blocks, if the condition is false, the menu block is not displayed to the user (the
+   * symbols contained there can still be selected by other symbols, though)." and "A menu
+   * entry becomes visible when its expression evaluates to 'm' or 'y'." (kconfig-language
+   * .rst): `visible if` not n, and the prompt's condition (the menu's or comment's
+   * dependencies with those of the enclosing menus and ifs) not n.
+   */
   #menuVisible(node: MenuNode): boolean {
     if (!node.prompt) return false;
     if (node.visibility && this.#eval(node.visibility) === 0) return false;
     return this.#eval(node.prompt.cond) !== 0;
   }
 
-  /** Whether savedefconfig writes the symbol (it differs from what defaults give). */
+  /**
+   * Whether savedefconfig writes the symbol (conf_write_defconfig; the language text is
+   * silent): only a symbol the user can change (sym_is_changeable: visibility above its
+   * selects), whose value differs from what it would be without a user value
+   * (sym_get_string_default, `#stringDefault`), and that is not the y default selection of a
+   * non-optional bool choice ("If choice is "optional" then all values can be "n"").
+   */
   #savedLine(s: Sym): boolean {
     if (!(s.visible > s.revTri)) return false;
     if (strValue(s) === this.#stringDefault(s)) return false;
@@ -848,6 +1083,13 @@ export class Kconfig {
     return true;
   }
 
+  /**
+   * The value a symbol would have without a user value, as text (sym_get_string_default):
+   * the active default limited by its condition ("default" … ["if" <expr>]), raised by the
+   * selects, m made y when MODULES is n (except in a choice) or for a bool, then raised to
+   * the implies. conf notes it "fails to handle the situation where a default value is
+   * further limited by the valid range"; so does this, to write the same defconfig.
+   */
   #stringDefault(s: Sym): string {
     this.#visibility(s);
     this.#calc(this.tree.modules);
@@ -1122,7 +1364,10 @@ function splitLines(text: string): string[] {
   return text.split("\n");
 }
 
-/** Parse `CONFIG_X=v` or `# CONFIG_X is not set`. */
+/**
+ * Parse `CONFIG_X=v` or `# CONFIG_X is not set`, the two line forms conf_read_simple accepts
+ * (other lines are ignored; a trailing CR is dropped as conf does).
+ */
 export function parseConfigLine(raw: string): { name: string; value: string } | null {
   const line = raw.replace(/\r$/, "");
   if (line.startsWith("# CONFIG_")) {
@@ -1153,6 +1398,10 @@ function strValue(s: Sym): string {
   return s.str;
 }
 
+/**
+ * One .config line (print_symbol_for_dotconfig): `# CONFIG_X is not set` for n, strings
+ * quoted with `"` and `\` escaped (escape_string_value).
+ */
 function printSym(s: Sym): string {
   const v = strValue(s);
   if ((s.type === "bool" || s.type === "tristate") && v === "n") {
@@ -1162,6 +1411,7 @@ function printSym(s: Sym): string {
   return `CONFIG_${s.name}=${v}\n`;
 }
 
+/** sym_string_valid for int (optional `-`, no leading zero) and hex (optional `0x`). */
 function validNumber(type: string, v: string): boolean {
   if (type === "int") return /^-?(0|[1-9][0-9]*)$/.test(v);
   if (type === "hex") return /^(0[xX])?[0-9a-fA-F]+$/.test(v);
@@ -1224,6 +1474,11 @@ function strtoll(
 
 type Num = { kind: "string" } | { kind: "signed" | "unsigned"; v: bigint };
 
+/**
+ * expr_parse_string: a value as a comparison operand. bool/tristate values n, m, y are 0, 1,
+ * 2; int is read in base 10, hex in base 16 (unsigned), any other type (unknown symbols and
+ * quoted constants) with C's base detection; what does not read wholly is a string.
+ */
 function parseNum(str: string, type: string): Num {
   if (type === "bool" || type === "tristate") {
     return { kind: "signed", v: str === "n" ? 0n : str === "m" ? 1n : str === "y" ? 2n : -1n };
@@ -1245,7 +1500,16 @@ function symType(s: Sym): string {
   return s.type;
 }
 
-/** Compare two symbols' values as Kconfig comparisons do (numbers when both parse). */
+/**
+ * Compare two symbols' values as Kconfig comparisons do (numbers when both parse).
+ *
+ * "(2) If the values of both symbols are equal, it returns 'y', otherwise 'n'." and "(4) If
+ * value of <symbol1> is respectively lower, greater, lower-or-equal, or greater-or-equal than
+ * value of <symbol2>, it returns 'y', otherwise 'n'." (kconfig-language.rst, "Menu
+ * dependencies"). The text does not define "lower"; conf's expr_calc_value compares as
+ * numbers when both values parse (`parseNum`), unless both sides are string symbols,
+ * unsigned if either is hex, and otherwise compares the texts with strcmp.
+ */
 function compareSyms(a: Sym, b: Sym): number {
   const s1 = strValue(a);
   const s2 = strValue(b);
