@@ -127,7 +127,13 @@ function operator(c: number, c2: number): string | undefined {
   return undefined;
 }
 
-/** Tokenizer over a stack of files, with macro expansion of `$(…)` in words and strings. */
+/**
+ * Tokenizer over a stack of files, with macro expansion of `$(…)` in words and strings
+ * (lexer.l). "The configuration file describes a series of menu entries, where every line
+ * starts with a keyword (except help texts)." (kconfig-language.rst, "Kconfig syntax"):
+ * tokens are per line, EOL ends a statement, and a backslash-newline joins lines (lexer.l;
+ * the text does not mention it).
+ */
 class Lexer {
   #stack: SrcFile[] = [];
   #macro: MacroExpander;
@@ -150,6 +156,11 @@ class Lexer {
     return this.#stack[this.#stack.length - 1]?.name ?? "<none>";
   }
 
+  /**
+   * Start reading a file (zconf_nextfile). "source: This reads the specified configuration
+   * file. This file is always parsed." (kconfig-language.rst): read at once, in place; a file
+   * that includes itself is an error, as conf's "Recursive inclusion detected".
+   */
   push(name: string, at?: { file: string; line: number }): void {
     for (const f of this.#stack) {
       if (f.name === name) {
@@ -185,6 +196,12 @@ class Lexer {
   /**
    * Read a help block starting at the beginning of the next line: it ends at the first
    * non-blank line indented less than its first line (or not indented at all).
+   *
+   * "The end of the help text is determined by the indentation level, this means it ends at
+   * the first line which has a smaller indentation than the first line of the help text."
+   * (kconfig-language.rst, "help text"): indentation counted with tabs to the next multiple
+   * of 8, as lexer.l's HELP state does; blank lines do not end it, and (lexer.l, not the
+   * text) a line starting in column 0 always does.
    */
   readHelp(): string {
     const f = this.#stack[this.#stack.length - 1];
@@ -259,6 +276,8 @@ class Lexer {
       while (c === 32 || c === 9 || c === 13) c = text.charCodeAt(++f.pos);
       if (f.pos >= text.length) continue;
       const line = f.line;
+      // "An unquoted '#' character anywhere in a source file line indicates the beginning of a
+      // source file comment. The remainder of that line is a comment." (kconfig-language.rst)
       if (c === 35 /* # */) {
         const nl = text.indexOf("\n", f.pos);
         f.pos = nl < 0 ? text.length : nl;
@@ -275,6 +294,8 @@ class Lexer {
         f.line++;
         continue;
       }
+      // "Constant symbols are always surrounded by single or double quotes." (kconfig-language
+      // .rst, "Menu dependencies"); prompts and file names are quoted the same way.
       if (c === 34 || c === 39) return this.#string(f, c);
       if (isWordChar(c) || c === 36) {
         let e = f.pos;
@@ -306,6 +327,12 @@ class Lexer {
     }
   }
 
+  /**
+   * A quoted string. "Within the quote, any other character is allowed and the quotes can be
+   * escaped using '\'." (kconfig-language.rst, "Menu dependencies"): a backslash escapes any
+   * character; `$(…)` is expanded inside (kconfig-macro-language.rst); a string may not span
+   * lines (lexer.l warns "multi-line strings not supported").
+   */
   #string(f: SrcFile, quote: number): Tok {
     const text = f.text;
     const line = f.line;
@@ -484,6 +511,12 @@ class Parser {
     };
   }
 
+  /**
+   * Parse the tree, then finalize it (menu_finalize) and refuse recursive dependencies
+   * (sym_check_deps, `checkRecursiveDeps`), as conf_parse does. "mainmenu … sets the config
+   * program's title bar" (kconfig-language.rst); without one conf's root menu is titled
+   * "Main menu". A block left open is "missing end statement for this entry" (parser.y).
+   */
   parse(top: string): ParsedTree {
     this.#lx.push(top);
     this.#statements();
@@ -560,6 +593,12 @@ class Parser {
     return tok;
   }
 
+  /**
+   * The symbol a name refers to (sym_lookup). "Non-constant symbols are the most common ones
+   * and are defined with the 'config' statement." (kconfig-language.rst, "Menu dependencies"):
+   * a name is that symbol wherever it is used, created on first use with type unknown until
+   * a definition gives it one (its value is n if none does); `y`, `m`, `n` are the constants.
+   */
   #lookup(name: string): Sym {
     if (name === "y") return this.#y;
     if (name === "m") return this.#m;
@@ -573,6 +612,11 @@ class Parser {
     return s;
   }
 
+  /**
+   * A quoted constant. "Constant symbols are only part of expressions. Constant symbols are
+   * always surrounded by single or double quotes." (kconfig-language.rst): one constant
+   * symbol per text, its value the text; "y", "m", "n" are the tristate constants.
+   */
   #constant(text: string): Sym {
     if (text === "y") return this.#y;
     if (text === "m") return this.#m;
@@ -587,6 +631,12 @@ class Parser {
     return s;
   }
 
+  /**
+   * The statements of a file, until its end. "The following keywords end a menu entry: config,
+   * menuconfig, choice/endchoice, comment, menu/endmenu, if/endif, source. The first five also
+   * start the definition of a menu entry." (kconfig-language.rst, "Kconfig syntax"); a line
+   * `NAME = value` (or `:=`, `+=`) assigns a macro variable (kconfig-macro-language.rst).
+   */
   #statements(): void {
     for (;;) {
       const tok = this.#lx.next();
@@ -615,6 +665,9 @@ class Parser {
         case "endif":
           this.#end(tok);
           continue;
+        // "This defines a comment which is displayed to the user during the configuration
+        // process and is also echoed to the output files. The only possible options are
+        // dependencies." (kconfig-language.rst, "comment")
         case "comment": {
           const q = this.#expect("QUOTE", "a quoted comment text");
           this.#expect("EOL", "end of line");
@@ -623,6 +676,9 @@ class Parser {
           while (this.#lx.peek().t === "depends") this.#depends(node);
           continue;
         }
+        // "This defines a menu block, see "Menu structure" above for more information. The
+        // only possible options are dependencies and "visible" attributes." (kconfig-language
+        // .rst, "menu"); several `visible if` lines are ANDed, like `depends on`.
         case "menu": {
           const q = this.#expect("QUOTE", "a quoted menu title");
           this.#expect("EOL", "end of line");
@@ -641,6 +697,9 @@ class Parser {
           this.#blocks.push({ kind: "menu", node });
           continue;
         }
+        // "This defines an if block. The dependency expression <expr> is appended to all
+        // enclosed menu entries." (kconfig-language.rst, "if"): the node's `dep`, which
+        // `finalize` ANDs into every entry inside.
         case "if": {
           const e = this.#expr();
           this.#expect("EOL", "end of line");
@@ -649,6 +708,9 @@ class Parser {
           this.#blocks.push({ kind: "if", node });
           continue;
         }
+        // "This reads the specified configuration file. This file is always parsed."
+        // (kconfig-language.rst, "source"): even inside a false `if`, since an `if` only adds
+        // dependencies.
         case "source": {
           const q = this.#expect("QUOTE", "a quoted file name");
           this.#expect("EOL", "end of line");
@@ -677,6 +739,11 @@ class Parser {
     }
   }
 
+  /**
+   * `endmenu`, `endchoice`, `endif` (zconf_endtoken): it must close the innermost open block,
+   * and, which the language text does not say, in the file that opened it ("'…' in different
+   * file than '…'").
+   */
   #end(tok: Tok): void {
     this.#expect("EOL", "end of line");
     const want = tok.t.slice(3);
@@ -689,6 +756,10 @@ class Parser {
     this.#blocks.pop();
   }
 
+  /**
+   * `depends on`. "This defines a dependency for this menu entry. If multiple dependencies
+   * are defined, they are connected with '&&'." (kconfig-language.rst, "dependencies")
+   */
   #depends(node: MenuNode): void {
     this.#lx.next();
     this.#expect("on", "'on'");
@@ -703,6 +774,12 @@ class Parser {
     return this.#expr();
   }
 
+  /**
+   * Give the symbol its type (menu_set_type). "A config option can be defined multiple times
+   * with the same name, but every definition can have only a single input prompt and the type
+   * must not conflict." (kconfig-language.rst, "Menu entries"): the first type stays; conf
+   * warns "ignoring type redefinition" and so does this.
+   */
   #setType(node: MenuNode, type: SymType, tok: Tok): void {
     const s = node.sym!;
     if (s.type === type) return;
@@ -716,8 +793,17 @@ class Parser {
     }
   }
 
+  /**
+   * A prompt (menu_add_prompt). "Every menu entry can have at most one prompt, which is used
+   * to display to the user. Optionally dependencies only for this prompt can be added with
+   * "if"." (kconfig-language.rst, "input prompt"). conf warns "prompt redefined" on a second
+   * one and keeps both in the symbol's properties; this keeps both without the warning.
+   * Leading whitespace is dropped (conf warns "leading whitespace ignored").
+   */
   #prompt(node: MenuNode, tok: Tok, text: string, cond: Expr | null): void {
-    // Prompts inherit the `visible if` of every enclosing menu.
+    // Prompts inherit the `visible if` of every enclosing menu: "It is similar to a
+    // conditional "prompt" attribute for individual menu entries." (kconfig-language.rst,
+    // "limiting menu display"); menu_add_prompt ANDs each enclosing menu's visibility.
     let vis = cond;
     for (let m = node.parent; m; m = m.parent) {
       if (m.visibility) vis = andExpr(vis, m.visibility);
@@ -733,7 +819,11 @@ class Parser {
     return this.#lookup(t.v);
   }
 
-  /** `bool|tristate|int|hex|string ["prompt" [if expr]]`, shared by config and choice. */
+  /**
+   * `bool|tristate|int|hex|string ["prompt" [if expr]]`, shared by config and choice. "The
+   * type definition optionally accepts an input prompt" (kconfig-language.rst, "type
+   * definition"): `bool "x"` is `bool` plus `prompt "x"`.
+   */
   #typeLine(node: MenuNode, t: Tok): void {
     this.#lx.next();
     this.#setType(node, t.t as SymType, t);
@@ -752,10 +842,18 @@ class Parser {
     this.#expect("EOL", "end of line");
   }
 
+  /**
+   * `config` and `menuconfig`. ""config" starts a new config entry. The following lines
+   * define attributes for this config option." and for menuconfig "This is similar to the
+   * simple config entry above, but it also gives a hint to front ends" (kconfig-language.rst):
+   * both define a symbol the same way; the hint does not change any value. Every definition
+   * is a menu node of its own, with its own properties.
+   */
   #config(tok: Tok): void {
     const sym = this.#symbolName();
     this.#expect("EOL", "end of line");
     const node = this.#node(tok.t as "config", sym, tok.file, tok.line, this.#current);
+    // parser.y sets SYMBOL_OPTIONAL on every config; only choices can lack it.
     sym.optional = true;
     for (;;) {
       const t = this.#lx.peek();
@@ -772,6 +870,10 @@ class Parser {
           this.#promptLine(node, t);
           continue;
         }
+        // ""default" <expr> ["if" <expr>]" and ""def_bool"/"def_tristate" <expr> ["if"
+        // <expr>] This is a shorthand notation for a type definition plus a value."
+        // (kconfig-language.rst): every default is kept, in order; `#defaultProp` of the
+        // engine picks the first active one.
         case "default":
         case "def_bool":
         case "def_tristate": {
@@ -783,6 +885,9 @@ class Parser {
           if (t.t !== "default") this.#setType(node, t.t === "def_bool" ? "bool" : "tristate", t);
           continue;
         }
+        // ""select" <symbol> ["if" <expr>]" and ""imply" <symbol> ["if" <expr>]"
+        // (kconfig-language.rst): kept on the selecting symbol here; `finalize` turns them
+        // into the target's reverse dependencies.
         case "select":
         case "imply": {
           this.#lx.next();
@@ -792,6 +897,8 @@ class Parser {
           this.#prop(t.t, node, t.file, t.line, { expr: symExpr(target), cond });
           continue;
         }
+        // ""range" <symbol> <symbol> ["if" <expr>]" (kconfig-language.rst, "numerical
+        // ranges"): the bounds are symbols, numbers being symbols named by their digits.
         case "range": {
           this.#lx.next();
           const a = this.#symbol();
@@ -801,6 +908,10 @@ class Parser {
           this.#prop("range", node, t.file, t.line, { range: [a, b], cond });
           continue;
         }
+        // "This declares the symbol to be used as the MODULES symbol, which enables the third
+        // modular state for all config symbols. At most one symbol may have the "modules"
+        // option set." (kconfig-language.rst, "module attribute"); a second one is parser.y's
+        // error.
         case "modules": {
           this.#lx.next();
           this.#expect("EOL", "end of line");
@@ -831,6 +942,15 @@ class Parser {
     node.help = this.#lx.readHelp();
   }
 
+  /**
+   * `choice [symbol]` … `endchoice`. "If no [symbol] is associated with a choice, then you
+   * can not have multiple definitions of that choice. If a [symbol] is associated to the
+   * choice, then you may define the same choice (i.e. with the same entries) in another
+   * place." (kconfig-language.rst, "choices"): a named choice is looked up, an unnamed one is
+   * always new. "A choice accepts another option "optional", which allows to set the choice
+   * to 'n' and no entry needs to be selected." A choice's `default` names the value selected
+   * by default. The entries up to `endchoice` are read as the block's children.
+   */
   #choice(tok: Tok): void {
     let name: string | null = null;
     if (this.#lx.peek().t === "WORD") name = this.#lx.next().v;
@@ -888,6 +1008,12 @@ class Parser {
     this.#fail(t, `syntax error: expected a symbol, got ${describe(t)}`);
   }
 
+  /**
+   * An expression, by recursive descent over the grammar of kconfig-language.rst, "Menu
+   * dependencies": "Expressions are listed in decreasing order of precedence.", so `||` (8)
+   * binds loosest, then `&&` (7), then `!` (6) and parentheses (5), then the comparisons
+   * (2)-(4) between two symbols; `&&` and `||` associate to the left.
+   */
   #expr(): Expr {
     let a = this.#and();
     while (this.#lx.peek().t === "||") {
@@ -940,7 +1066,15 @@ function describe(t: Tok): string {
   return `'${t.t}'`;
 }
 
-/** `m` in a dependency means `m && MODULES`, so it is n without module support. */
+/**
+ * `m` in a dependency means `m && MODULES`, so it is n without module support.
+ *
+ * "To restrict a component build to module-only, qualify its config symbol with "depends on
+ * m"." (kconfig-language.rst, "Build as module only"): without MODULES such a symbol must be
+ * off, not y. conf's rewrite_m ("change 'm' into 'm' && MODULES") does this to every
+ * dependency and property condition when it finalizes the menus; default values and selects'
+ * targets are left alone.
+ */
 function rewriteM(e: Expr | null, m: Sym, modules: () => Expr): Expr | null {
   if (!e || !exprMentions(e, m)) return e;
   switch (e.k) {
@@ -966,7 +1100,14 @@ interface Specials {
 /**
  * Propagate dependencies through the menu tree: every entry inherits the dependencies of the
  * menus, ifs and choices around it; properties inherit their entry's; selects and implies
- * become reverse dependencies of their targets; choice values get collected.
+ * become reverse dependencies of their targets; choice values get collected. This is conf's
+ * menu_finalize, without its expression simplification (which does not change values).
+ *
+ * "All entries within the "menu" ... "endmenu" block become a submenu of "Network device
+ * support". All subentries inherit the dependencies from the menu entry" (kconfig-language
+ * .rst, "Menu structure") and "Dependencies are applied to all other options within this menu
+ * entry (which also accept an "if" expression)" ("dependencies"): each child's `dep` is the
+ * parent's ANDed with its own, each property's `cond` its entry's ANDed with its own `if`.
  */
 function finalize(root: MenuNode, sp: Specials): void {
   const m = sp.m;
@@ -978,6 +1119,10 @@ function finalize(root: MenuNode, sp: Specials): void {
     if (parent.children.length) {
       let pdep: Expr | null;
       if (sym?.isChoice) {
+        // "If no type is specified for a choice, its type will be determined by the type of
+        // the first choice element in the group or remain unknown if none of the choice
+        // elements have a type specified, as well." (kconfig-language.rst, "choices"); the
+        // untyped elements then take the choice's type (menu_finalize).
         if (sym.type === "unknown") {
           for (const c of parent.children) {
             if (c.sym && c.sym.type !== "unknown") {
@@ -989,6 +1134,9 @@ function finalize(root: MenuNode, sp: Specials): void {
         for (const c of parent.children) {
           if (c.sym && c.sym.type === "unknown") c.sym.type = sym.type;
         }
+        // menu_finalize: "Use the choice itself as the parent dependency of the contained
+        // items. This turns the mode of the choice into an upper bound on the visibility of
+        // the choice value symbols." (an m choice allows values up to m only).
         pdep = symExpr(sym);
       } else {
         pdep = parent.dep;
@@ -999,6 +1147,11 @@ function finalize(root: MenuNode, sp: Specials): void {
         for (const p of props) {
           if (p.node !== child) continue;
           p.cond = andExpr(child.dep, rewriteM(p.cond, m, modules));
+          // "The value of the current menu symbol is used as the minimal value <symbol> can be
+          // set to. If <symbol> is selected multiple times, the limit is set to the largest
+          // selection." (kconfig-language.rst, "reverse dependencies"): the target's revDep
+          // (or, for imply, `implied`) ORs `selector && condition`, the condition including the
+          // selecting definition's dependencies, as menu_finalize builds rev_dep.
           if (p.kind === "select" || p.kind === "imply") {
             const target = (p.expr as { s: Sym }).s;
             const term = andExpr(symExpr(child.sym!), p.cond)!;
@@ -1016,24 +1169,38 @@ function finalize(root: MenuNode, sp: Specials): void {
       }
       for (const child of parent.children) walk(child);
     } else if (sym && !sym.isChoice) {
+      // "A config option can be defined multiple times with the same name" (kconfig-language
+      // .rst): the direct dependency is the OR of the definitions' dependencies
+      // (menu_finalize's dir_dep), so a symbol is available where any definition is.
       // As in the kernel, a definition without dependencies adds nothing to the OR.
       sym.dirDep = sym.dirDep && parent.dep
         ? binExpr("or", sym.dirDep, parent.dep)
         : (sym.dirDep ?? parent.dep);
     }
     if (sym?.isChoice) collectChoiceValues(parent, sym, sp.y);
+    // "A choice accepts another option "optional", which allows to set the choice to 'n'":
+    // so a choice without it cannot be n while visible. menu_finalize adds to non-optional
+    // choices the reverse dependency "'<visibility> && m'. This prevents the user from
+    // setting the choice mode to 'n' when the choice is visible."
     if (sym && !sym.optional && parent.prompt) {
       sym.revDep = orExpr(sym.revDep, andExpr(parent.prompt.cond, symExpr(m))!);
     }
   }
 }
 
-/** Dependency of a node as the automatic-submenu rule sees it. */
+/**
+ * Dependency of a node as the automatic-submenu rule sees it: its prompt's condition, or its
+ * `dep` when it has no prompt (menu_finalize).
+ */
 function nodeDep(n: MenuNode): Expr | null {
   return n.prompt ? n.prompt.cond : n.dep;
 }
 
-/** True when `e` requires `s` (s, s=y, s=m, s!=n as an AND term). */
+/**
+ * True when `e` requires `s` (s, s=y, s=m, s!=n as an AND term): conf's expr_depends_symbol,
+ * the first of the "Menu structure" conditions, "the child entry must become invisible, if
+ * the parent is set to 'n'".
+ */
 function dependsOn(e: Expr | null, s: Sym): boolean {
   if (!e) return false;
   switch (e.k) {
@@ -1051,7 +1218,16 @@ function dependsOn(e: Expr | null, s: Sym): boolean {
   }
 }
 
-/** Index after the entries that nest below `list[i]` (entries right after it that need it). */
+/**
+ * Index after the entries that nest below `list[i]` (entries right after it that need it).
+ *
+ * "If a menu entry somehow depends on the previous entry, it can be made a submenu of it.
+ * First, the previous (parent) symbol must be part of the dependency list and then one of
+ * these two conditions must be true" (kconfig-language.rst, "Menu structure"): menu_finalize's
+ * automatic submenus, used here only to tell choice values from entries nested below them.
+ * Only the `dependsOn` condition is checked, not conf's second ("superset" of the parent's
+ * dependencies) test.
+ */
 function nestedEnd(list: MenuNode[], i: number): number {
   const n = list[i]!;
   let j = i + 1;
@@ -1064,6 +1240,13 @@ function nestedEnd(list: MenuNode[], i: number): number {
   return j;
 }
 
+/**
+ * The values of a choice: the symbols directly in its block (through `if` blocks), but not
+ * those nested below a value with a prompt by the automatic-submenu rule, as menu_finalize
+ * marks SYMBOL_CHOICEVAL. "While a boolean choice only allows a single config
+ * entry to be selected, a tristate choice also allows any number of config entries to be set
+ * to 'm'." (kconfig-language.rst, "choices")
+ */
 function collectChoiceValues(node: MenuNode, choice: Sym, y: Sym): void {
   const visit = (list: MenuNode[]): void => {
     let i = 0;
@@ -1088,7 +1271,9 @@ function markValue(n: MenuNode, choice: Sym, y: Sym): void {
   s.choice = choice;
   if (choice.values === NONE) choice.values = [];
   choice.values.push(s);
-  // Non-tristate values of a tristate choice need the choice to be y.
+  // Non-tristate values of a tristate choice need the choice to be y (menu_finalize: "Non-
+  // tristate choice values of tristate choices must depend on the choice being set to Y"):
+  // a bool cannot take the m of an m-mode choice.
   if (choice.type === "tristate" && s.type !== "tristate") {
     const base: Expr = cmpExpr("=", choice, y);
     n.dep = andExpr(base, n.dep);
