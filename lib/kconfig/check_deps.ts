@@ -12,6 +12,13 @@
  * between members of the same choice are not cycles (see Documentation/kbuild/
  * kconfig-language.rst, "Kconfig recursive dependency limitations").
  *
+ * "In order to do that kconfig must determine the values that are possible for all Kconfig
+ * symbols, this is currently not possible if there is a circular relation between two or
+ * more Kconfig symbols." and "Kconfig does not do recursive dependency resolution"
+ * (kconfig-language.rst, "Kconfig recursive dependency limitations"): the engine computes
+ * each value from the values it depends on, so a cycle is refused when the tree is parsed,
+ * before any value is computed, as conf_parse does.
+ *
  * @module
  */
 import type { Expr, Sym } from "./expr.ts";
@@ -42,7 +49,12 @@ interface Edge {
   how: string;
 }
 
-/** The dependencies of one symbol, each with how conf would name it. */
+/**
+ * The dependencies of one symbol, each with how conf would name it: the expressions
+ * sym_check_sym_deps follows, in its order (dir_dep, rev_dep, implied, then each property's
+ * condition and, except for choices, each default's value), and the words
+ * sym_check_print_recursive uses for each.
+ */
 function edges(s: Sym): Edge[] {
   const out: Edge[] = [];
   const add = (e: Expr | null, how: string) => {
@@ -63,6 +75,12 @@ function edges(s: Sym): Edge[] {
 
 /**
  * Throw a located error when a symbol depends on itself.
+ *
+ * A depth-first walk like sym_check_deps: a symbol met again while it is still being checked
+ * closes a cycle. A choice value is checked through its choice (sym_check_choice_deps), so a
+ * reference inside one choice group does not count, but a group reached again from outside
+ * does. The message is conf's: the location of the first symbol of the cycle, then each step
+ * ("symbol A depends on B", "symbol B is selected by A", …).
  *
  * @param symbols Every symbol and choice of the parsed tree.
  * @throws {KconfigError} `file:line: recursive dependency detected!: symbol A depends on A`.

@@ -6,6 +6,13 @@
  * The macro layer is pure: `$(shell,…)` and environment look-ups go to a {@linkcode MacroHost},
  * which answers them from a toolchain profile (or runs them, when recording one).
  *
+ * "The macro language in Kconfig processes the source file into the following intermediate
+ * … Then, Kconfig moves onto the evaluation stage to resolve inter-symbol dependency as
+ * explained in kconfig-language.rst." (kconfig-macro-language.rst, "Concept"): expansion
+ * happens while lexing, before any symbol has a value, so "You cannot pass symbols to the
+ * 'shell' function." ("Caveats"). The methods below quote the rules they follow and name the
+ * function of `scripts/kconfig/preprocess.c` they match.
+ *
  * @module
  */
 
@@ -36,7 +43,7 @@ interface Variable {
   depth: number;
 }
 
-/** Upper bound on the arguments of one function call, as in the kernel. */
+/** Upper bound on the arguments of one function call, as in the kernel (FUNCTION_MAX_ARGS). */
 const MAX_ARGS = 16;
 
 /** Characters that may continue an unquoted token. */
@@ -61,7 +68,18 @@ export class MacroExpander {
     this.#host = host;
   }
 
-  /** Define or extend a variable (`=`, `:=`, `+=`). */
+  /**
+   * Define or extend a variable (`=`, `:=`, `+=`), as variable_add does.
+   *
+   * "A simply expanded variable is defined using the := assignment operator. Its righthand
+   * side is expanded immediately upon reading the line from the Kconfig file." "A recursively
+   * expanded variable is defined using the = assignment operator. Its righthand side is
+   * simply stored as the value of the variable without expanding it in any way." "The
+   * righthand side of += is expanded immediately if the lefthand side was originally defined
+   * as a simple variable. Otherwise, its evaluation is deferred." (kconfig-macro-language.rst,
+   * "Variables"). `+=` on an undefined variable makes a recursive one (variable_add); `=` or
+   * `:=` on a defined one replaces value and flavor.
+   */
   assign(name: string, value: string, op: "=" | ":=" | "+="): void {
     const old = this.#vars.get(name);
     if (op === "+=") {
@@ -96,7 +114,15 @@ export class MacroExpander {
     return this.#expandUntil(text, start, true, []);
   }
 
-  /** Expand the reference whose `$` is just before `pos`. */
+  /**
+   * Expand the reference whose `$` is just before `pos` (expand_dollar_with_args).
+   *
+   * "To get the value of a variable, enclose the variable name in $( ). The parentheses are
+   * required even for single-letter variable names; $X is a syntax error. The curly brace
+   * form as in ${CC} is not supported either." (kconfig-macro-language.rst, "Variables"). conf
+   * does not raise that error: preprocess.c says "'$' not followed by '(' loses its special
+   * meaning", and so it does here. Nested parentheses are matched; a missing `)` is an error.
+   */
   expandDollar(text: string, pos: number, args: string[] = []): { value: string; end: number } {
     if (text.charCodeAt(pos) !== 40 /* ( */) return { value: "$", end: pos };
     let depth = 0;
@@ -139,6 +165,15 @@ export class MacroExpander {
     return { value: out + text.slice(from, p), end: p };
   }
 
+  /**
+   * The text between `$(` and `)` (eval_clause). "Kconfig uses only commas for delimiters,
+   * and keeps all whitespaces in the function call." and "commas that appear in the $( )
+   * context are always delimiters" (kconfig-macro-language.rst, "Make vs Kconfig"), outside
+   * nested parentheses. The name and the arguments are expanded first, then looked up in
+   * order: a variable or user function, a built-in function, and, with no arguments, an
+   * environment variable (preprocess.c's "Last, try environment variable"; the text does not
+   * mention the environment); anything else is empty.
+   */
   #evalClause(clause: string, args: string[]): string {
     // `$(1)`, `$(2)`…: arguments of the enclosing user-function call.
     if (/^[0-9]+$/.test(clause)) {
@@ -162,6 +197,11 @@ export class MacroExpander {
     const name = this.expand(parts[0]!, args);
     const callArgs = parts.slice(1).map((a) => this.expand(a, args));
 
+    // "In fact, recursively expanded variables and user-defined functions are the same
+    // internally. (In other words, "variable" is "function with zero argument".)" and "The
+    // parameters are referenced within the body definition with $(1), $(2), etc."
+    // (kconfig-macro-language.rst, "Variables"); a variable that refers to itself without
+    // arguments would never end, which variable_expand reports.
     const v = this.#vars.get(name);
     if (v) {
       if (callArgs.length === 0 && v.depth > 0) {
@@ -183,25 +223,43 @@ export class MacroExpander {
     return "";
   }
 
+  /**
+   * The built-in functions (function_expand). "Every function takes a particular number of
+   * arguments." (kconfig-macro-language.rst, "Built-in functions"): the counts of `BUILTINS`,
+   * checked as function_expand does. Each case quotes its definition.
+   */
   #builtin(name: string, a: string[]): string | undefined {
     const arity = BUILTINS[name];
     if (!arity) return undefined;
     if (a.length < arity[0]) this.#fail(`too few function arguments passed to '${name}'`);
     if (a.length > arity[1]) this.#fail(`too many function arguments passed to '${name}'`);
     switch (name) {
+      // "The "error-if" function is similar to "warning-if", but it terminates the parsing
+      // immediately if the condition part is "y"."
       case "error-if":
         if (a[0] === "y") this.#fail(a[1]!);
         return "";
+      // "If the condition part is "y", the text part is sent to stderr. The text is prefixed
+      // with the name of the current Kconfig file and the current line number." Kept in
+      // `messages` instead of printed.
       case "warning-if":
         if (a[0] === "y") this.messages.push(`${this.file}:${this.line}: ${a[1]}`);
         return "";
+      // "The "info" function takes a single argument and prints it to stdout. It evaluates to
+      // an empty string." Kept in `messages` instead of printed.
       case "info":
         this.messages.push(a[0]!);
         return "";
+      // "$(filename) is expanded to the file name being parsed."
       case "filename":
         return this.file;
+      // "$(lineno) is expanded to the line number being parsed."
       case "lineno":
         return String(this.line);
+      // "The "shell" function accepts a single argument that is expanded and passed to a
+      // subshell for execution. The standard output of the command is then read and returned
+      // as the value of the function." The host answers (from the profile), post-processed
+      // by `shellOutput`.
       case "shell":
         return this.#ask(() => this.#host.shell(a[0]!));
     }
@@ -235,6 +293,11 @@ const BUILTINS: Record<string, [number, number]> = {
 /**
  * Post-process raw shell output the way Kconfig does: keep at most 4095 bytes, drop trailing
  * newlines, turn the remaining newlines into spaces.
+ *
+ * "Every newline in the output is replaced with a space. Any trailing newlines are deleted.
+ * The standard error is not returned, nor is any program exit status."
+ * (kconfig-macro-language.rst, "$(shell,command)"); the 4095-byte cap is do_shell's buffer,
+ * which the text does not mention.
  */
 export function shellOutput(raw: string): string {
   let s = raw.length >= 4096 ? raw.slice(0, 4095) : raw;
