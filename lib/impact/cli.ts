@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { analyzeImpact, type Impact, impactMatrix } from "./patch_impact.ts";
 
 const USAGE = `Usage: kmatrix impact PATCH [--configs GLOB|MATRIX] [--emit-matrix FILE]
@@ -83,13 +83,18 @@ export async function impactCommand(args: string[]): Promise<number> {
   let emitted = "";
   const out = values["emit-matrix"];
   if (out) {
-    const text = impactMatrix(impact, { file: out });
+    // A patch extracted from a page or an mbox (or cut to its applying hunks) lives in the
+    // cache: the matrix gets its own copy beside it.
+    const extracted = impact.patchFile !== resolve(positionals[0]!);
+    const patchFile = extracted ? out.replace(/\.ya?ml$/, "") + ".patch" : undefined;
+    const text = impactMatrix(impact, { file: out, ...(patchFile ? { patchFile } : {}) });
     if (text) {
       await Deno.mkdir(dirname(out), { recursive: true });
+      if (patchFile) await Deno.copyFile(impact.patchFile, patchFile);
       await Deno.writeTextFile(out, text);
       emitted = `wrote ${out}: ${
         impact.configs.filter((c) => c.affected).length
-      } configurations x 2 variants`;
+      } configuration(s) x 2 variants`;
     } else emitted = `nothing affected: ${out} not written`;
   }
   if (values.json) {

@@ -534,6 +534,8 @@ export function diffValues(a: Map<string, string>, b: Map<string, string>): Symb
 export interface ImpactMatrixOptions {
   /** Where the matrix will be written (patch paths are written relative to it). */
   file: string;
+  /** The patched variant's patch, when it is copied elsewhere (default: `impact.patchFile`). */
+  patchFile?: string;
 }
 
 /**
@@ -571,7 +573,7 @@ export function impactMatrix(impact: Impact, options: ImpactMatrixOptions): stri
         name: "patched",
         description: impact.patch.subject || basename(impact.patchFile),
         extends: "base",
-        patches: [rel(impact.patchFile)],
+        patches: [rel(options.patchFile ?? impact.patchFile)],
       },
     ],
     baseline: "base",
