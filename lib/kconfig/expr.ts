@@ -124,9 +124,9 @@ export class Sym {
   /**
    * Set for `optional` choices (all configs are optional). "A choice accepts another option
    * "optional", which allows to set the choice to 'n' and no entry needs to be selected."
-   * (kconfig-language.rst, "choices"); conf's SYMBOL_OPTIONAL, which its parser.y also sets on
-   * every config (menu_finalize gives only symbols without it, that is non-optional choices, the lower
-   * bound `<visibility> && m`).
+   * (kconfig-language.rst, "choices"); conf's SYMBOL_OPTIONAL, which its parser.y also sets
+   * on every config (menu_finalize gives only symbols without it, that is non-optional
+   * choices, the lower bound `<visibility> && m`).
    */
   optional = false;
   /** The choice this symbol is a value of. */

@@ -472,9 +472,10 @@ export class Kconfig {
    * kconfig-language.rst calls the value "set by the user (via the input prompt above)".
    * Every choice starts with a user value of n and no selection (conf_read_simple sets the
    * choices' SYMBOL_DEF_USER); a `=y` value becomes its choice's selection, and an `=m`
-   * value in a choice whose user value is already y drops the choice's user value ("creates inconsistent
-   * choice state"), because "a tristate choice also allows any number of config entries to
-   * be set to 'm'" but only when the choice itself is m (kconfig-language.rst, "choices").
+   * value in a choice whose user value is already y drops the choice's user value ("creates
+   * inconsistent choice state"), because "a tristate choice also allows any number of config
+   * entries to be set to 'm'" but only when the choice itself is m (kconfig-language.rst,
+   * "choices").
    */
   #readLines(lines: string[]): void {
     this.#reset();
@@ -584,15 +585,15 @@ export class Kconfig {
   }
 
   /**
-   * The all*config modes. kconfig.rst ("KCONFIG_ALLCONFIG"): "The allyesconfig/allmodconfig/
-   * allnoconfig/randconfig variants can also use the environment variable KCONFIG_ALLCONFIG
-   * as a flag or a filename that contains config symbols that the user requires to be set to
-   * a specific value. … These variable settings are still subject to normal dependency
-   * checks." The fragment is read as user values first (conf_read_simple); then, as
-   * conf_set_all_new_symbols does, every bool/tristate without a user value gets y, m or n as
-   * its user value (none for alldefconfig), so that it still cannot exceed its visibility nor
-   * go below its selects (see `#compute`). Each choice without a user value is then computed
-   * and its unset values set to n
+   * The all*config modes. kconfig.rst ("KCONFIG_ALLCONFIG"):
+   * "The allyesconfig/allmodconfig/allnoconfig/randconfig variants can also use the
+   * environment variable KCONFIG_ALLCONFIG as a flag or a filename that contains config
+   * symbols that the user requires to be set to a specific value. … These variable settings
+   * are still subject to normal dependency checks." The fragment is read as user values
+   * first (conf_read_simple); then, as conf_set_all_new_symbols does, every bool/tristate
+   * without a user value gets y, m or n as its user value (none for alldefconfig), so that it
+   * still cannot exceed its visibility nor go below its selects (see `#compute`). Each choice
+   * without a user value is then computed and its unset values set to n
    * (set_all_choice_values): "If curr.tri equals yes then only one symbol can be selected in
    * a choice block and we set it to yes, and the rest to no." (conf.c).
    */
@@ -832,8 +833,8 @@ export class Kconfig {
   /**
    * The value of one symbol, in the order of conf's sym_calc_value; each branch below quotes
    * the rule it follows. `write` is conf's SYMBOL_WRITE (whether .config lists the symbol):
-   * set when the symbol is visible, selected, implied or given a non-n default, a rule of
-   * conf's that the language text does not state.
+   * set when the symbol is visible, selected, implied or given a non-n default (any default,
+   * for int/hex/string), a rule of conf's that the language text does not state.
    */
   #compute(s: Sym, type: Sym["type"]): void {
     const isBool = type === "bool" || type === "tristate";

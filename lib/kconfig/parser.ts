@@ -157,9 +157,10 @@ class Lexer {
   }
 
   /**
-   * Start reading a file (zconf_nextfile). "source: This reads the specified configuration
-   * file. This file is always parsed." (kconfig-language.rst): read at once, in place; a file
-   * that includes itself is an error, as conf's "Recursive inclusion detected".
+   * Start reading a file (zconf_nextfile). `"source" <prompt>`: "This reads the specified
+   * configuration file. This file is always parsed." (kconfig-language.rst): read at once, in
+   * place; a file that includes itself is an error, as conf's "Recursive inclusion
+   * detected".
    */
   push(name: string, at?: { file: string; line: number }): void {
     for (const f of this.#stack) {
@@ -632,10 +633,11 @@ class Parser {
   }
 
   /**
-   * The statements of a file, until its end. "The following keywords end a menu entry: config,
-   * menuconfig, choice/endchoice, comment, menu/endmenu, if/endif, source. The first five also
-   * start the definition of a menu entry." (kconfig-language.rst, "Kconfig syntax"); a line
-   * `NAME = value` (or `:=`, `+=`) assigns a macro variable (kconfig-macro-language.rst).
+   * The statements of a file, until its end. "The following keywords end a menu entry:"
+   * config, menuconfig, choice/endchoice, comment, menu/endmenu, if/endif, source; "The first
+   * five also start the definition of a menu entry." (kconfig-language.rst, "Kconfig
+   * syntax"); a line `NAME = value` (or `:=`, `+=`) assigns a macro variable
+   * (kconfig-macro-language.rst).
    */
   #statements(): void {
     for (;;) {
@@ -1271,9 +1273,9 @@ function markValue(n: MenuNode, choice: Sym, y: Sym): void {
   s.choice = choice;
   if (choice.values === NONE) choice.values = [];
   choice.values.push(s);
-  // Non-tristate values of a tristate choice need the choice to be y (menu_finalize: "Non-
-  // tristate choice values of tristate choices must depend on the choice being set to Y"):
-  // a bool cannot take the m of an m-mode choice.
+  // Non-tristate values of a tristate choice need the choice to be y (menu_finalize:
+  // "Non-tristate choice values of tristate choices must depend on the choice being set to
+  // Y"): a bool cannot take the m of an m-mode choice.
   if (choice.type === "tristate" && s.type !== "tristate") {
     const base: Expr = cmpExpr("=", choice, y);
     n.dep = andExpr(base, n.dep);
