@@ -79,6 +79,13 @@ interface Draft extends Omit<Diagnostic, "signature" | "key" | "text" | "count">
   lines: string[];
   /** A signature fixed when the record was read (modpost reports whose message grows). */
   signed?: string;
+  /** modpost said `FATAL` (it stopped), not `ERROR`. */
+  fatal?: boolean;
+  /**
+   * Lines that say there is more of the record (`more undefined references to 'sym' follow`,
+   * `>>> referenced 4 more times`): they go on the record kept when duplicates collapse.
+   */
+  more?: string[];
 }
 
 // Checked first on every line: the machine failed, whatever tool printed it.
@@ -226,13 +233,15 @@ class LogParser {
     if (this.#lld) this.#lldEnd();
     const out = new Map<string, Diagnostic>();
     for (const draft of this.#drafts) {
-      const { lines, signed: _, ...fields } = draft;
+      const { lines, signed: _, fatal: __, more, ...fields } = draft;
       const [signature, key] = sign(draft);
       const seen = out.get(signature);
       if (seen) {
         seen.count++;
+        if (more) seen.text = [seen.text, ...more].join("\n");
         continue;
       }
+      if (more) lines.push(...more);
       const d: Diagnostic = { ...fields, signature, key, text: lines.join("\n"), count: 1 };
       out.set(signature, d);
     }
@@ -480,8 +489,9 @@ class LogParser {
         kind: "modpost",
         severity,
         object,
-        function: from,
-        symbol: to,
+        // An `__ex_table` entry names no symbol: modpost says `(unknown)`.
+        ...(from === "(unknown)" ? {} : { function: from }),
+        ...(to === "(unknown)" ? {} : { symbol: to }),
         section: fromSec,
         ...(offset ? { offset } : {}),
         message,
@@ -505,15 +515,14 @@ class LogParser {
       return true;
     }
     // FATAL stops modpost; its message, like `Section mismatches detected.`, goes on below.
-    // The first line is what failed: the signature keeps it alone.
-    const level = m[1] === "FATAL" ? "fatal" : severity;
+    // The first sentence is what failed: the signature keeps it alone.
     this.#current = this.#push({
       kind: "modpost",
       severity,
       tool: "modpost",
       message,
       lines: [line],
-      signed: `modpost:${level}:${normalize(message)}`,
+      ...(m[1] === "FATAL" ? { fatal: true } : {}),
     });
     return true;
   }
@@ -619,7 +628,7 @@ class LogParser {
         d.kind === "linker-undefined" && d.symbol === more[1]
       );
       if (prev) {
-        prev.lines.push(line);
+        (prev.more ??= []).push(line);
         return;
       }
     }
@@ -698,7 +707,8 @@ class LogParser {
     }
     // `>>> referenced 3 more times`, `>>> did you mean: …`, `>>> defined in: …`
     const last = e.made.at(-1);
-    (last ? last.lines : e.lines).push(line);
+    if (last) (last.more ??= []).push(line);
+    else e.lines.push(line);
     return true;
   }
 
@@ -756,14 +766,20 @@ class LogParser {
     this.#lld = undefined;
     if (e.made.length > 0) return;
     const undef = LLD_UNDEF.exec(e.message);
-    const obj = /^(\S+\.o):(?:\(.+?\):)? (.*)$/.exec(e.message);
+    // `vmlinux.o:(.text+0x12): relocation R_ARM_ABS16 out of range: …; references sym`
+    const obj = /^(\S+\.o):(?:\((\.[^+)]*)(?:\+(0x[0-9a-f]+))?\):)? (.*)$/.exec(e.message);
     const object = obj && !isTemporaryObject(obj[1]!) ? this.#paths.path(obj[1]!) : undefined;
+    const reloc = /^relocation \S+ out of range: .*; references '?([^\s']+)'?$/.exec(
+      obj?.[4] ?? "",
+    );
     this.#push({
       kind: undef ? "linker-undefined" : "linker",
       severity: e.severity,
       tool: e.tool,
-      ...(undef ? { symbol: undef[1]! } : {}),
+      ...(undef ? { symbol: undef[1]! } : reloc ? { symbol: reloc[1]! } : {}),
       ...(object ? { object } : {}),
+      ...(obj?.[2] ? { section: obj[2] } : {}),
+      ...(obj?.[3] ? { offset: obj[3] } : {}),
       message: undef
         ? `undefined reference to '${undef[1]}'`
         : asciiQuotes(this.#paths.text(normalizeTemporary(e.message))),
@@ -953,12 +969,11 @@ function sign(d: Draft): [string, string] {
   switch (d.kind) {
     case "linker-undefined":
       return same(`ld:undefined:${d.symbol ?? "?"}@${d.object ?? "?"}`);
-    case "modpost":
-      return same(
-        d.symbol && d.object
-          ? `modpost:undefined:${d.symbol}@${d.object}`
-          : `modpost:${d.severity}:${normalize(d.message)}`,
-      );
+    case "modpost": {
+      if (d.symbol && d.object) return same(`modpost:undefined:${d.symbol}@${d.object}`);
+      const first = /^.*?[.!?](?=\s|$)/.exec(d.message)?.[0] ?? d.message;
+      return same(`modpost:${d.fatal ? "fatal" : d.severity}:${normalize(first)}`);
+    }
     case "kconfig":
       if (d.selectors) {
         return same(`kconfig:unmet:${d.symbol}<-${d.selectors.join(",")}`);
