@@ -40,8 +40,14 @@ export class KconfigChanges {
    * @param before The engine of the tree before the patch.
    * @param after The engine of the tree after it.
    */
-  constructor(before: Kconfig, after: Kconfig) {
-    const a = signatures(before), b = signatures(after);
+  constructor(before: Kconfig, after: Kconfig, options: { files?: readonly string[] } = {}) {
+    // Only a symbol defined, selected or implied under a changed file can have another
+    // definition: the others need no signature (a definition's inherited dependencies come from
+    // its enclosing nodes, which are in changed files if they changed).
+    const near = options.files
+      ? new Set([...nearFiles(before, options.files), ...nearFiles(after, options.files)])
+      : undefined;
+    const a = signatures(before, near), b = signatures(after, near);
     const redefined: string[] = [];
     const primary: string[] = [];
     const own = (sig?: string) => sig?.split("\n").filter((l) => !/^(rev|imp) /.test(l)).join("\n");
@@ -117,11 +123,44 @@ function visibility(node: MenuNode): string {
   return out.join(" & ");
 }
 
-function signatures(kc: Kconfig): Map<string, string> {
+/** Names of the symbols with a definition, or a select/imply of them, under the files. */
+function nearFiles(kc: Kconfig, files: readonly string[]): Set<string> {
+  const changed = new Set(files);
+  const memo = new Map<MenuNode, boolean>();
+  const under = (n: MenuNode | null): boolean => {
+    if (!n) return false;
+    let v = memo.get(n);
+    if (v === undefined) {
+      v = changed.has(n.file) || under(n.parent);
+      memo.set(n, v);
+    }
+    return v;
+  };
+  const out = new Set<string>();
+  const all = new Set<Sym>([...kc.tree.symbols.values(), ...kc.tree.choices]);
+  for (const s of all) {
+    if (s.isConst) continue;
+    if (
+      s.nodes.some(under) || s.props.some((p) => under(p.node)) ||
+      s.selectors.some((p) => under(p.node)) || s.impliers.some((p) => under(p.node)) ||
+      (s.choice !== null && s.choice.nodes.some(under))
+    ) {
+      out.add(keyOf(s));
+    }
+  }
+  return out;
+}
+
+function signatures(kc: Kconfig, only?: Set<string>): Map<string, string> {
   const out = new Map<string, string>();
   const all = new Set<Sym>([...kc.tree.symbols.values(), ...kc.tree.choices]);
   for (const s of all) {
     if (s.isConst) continue;
+    // A symbol only one tree has is redefined whatever its file: keep it as "defined".
+    if (only && !only.has(keyOf(s))) {
+      out.set(keyOf(s), "unchanged");
+      continue;
+    }
     const parts = [
       s.type,
       s.optional ? "optional" : "",

@@ -343,7 +343,9 @@ export async function classifyConfigs(
 
   // Only redefined symbols, and what is computed from them, can change value (see
   // KconfigChanges.compare): no full .config per configuration.
-  const kconfigChanges = touched.kconfig ? new KconfigChanges(kcBefore, kcAfter) : undefined;
+  const kconfigChanges = touched.kconfig
+    ? new KconfigChanges(kcBefore, kcAfter, { files: touched.kconfigFiles })
+    : undefined;
 
   const out: ConfigImpact[] = [];
   for (const c of candidates) {

@@ -23,6 +23,8 @@ export interface Touched {
   kconfig: boolean;
   /** Defconfig files the patch changes (`multi_v7_defconfig`). */
   defconfigs: string[];
+  /** Kconfig files the patch changes. */
+  kconfigFiles: string[];
   /** Changed files that reach no object (documentation, scripts, …). */
   other: string[];
 }
@@ -54,13 +56,16 @@ export function touchedObjects(
   const other: string[] = [];
   let kconfig = false;
   const defconfigs: string[] = [];
+  const kconfigFiles: string[] = [];
   const headers: string[] = [];
   for (const f of files) {
     const base = posix.basename(f);
     if (/\.(c|S)$/.test(f)) objects.add(f.replace(/\.(c|S)$/, ".o"));
     else if (/\.h$/.test(f)) headers.push(f);
-    else if (/^Kconfig/.test(base)) kconfig = true;
-    else if (f.startsWith(`arch/${options.srcarch}/configs/`)) {
+    else if (/^Kconfig/.test(base)) {
+      kconfig = true;
+      kconfigFiles.push(f);
+    } else if (f.startsWith(`arch/${options.srcarch}/configs/`)) {
       kconfig = true;
       defconfigs.push(base);
     } else if (base === "Makefile" || base === "Kbuild") makefiles.push(posix.dirname(f));
@@ -87,7 +92,15 @@ export function touchedObjects(
     }
     level = next;
   }
-  return { objects: [...objects].sort(), via, makefiles, kconfig, defconfigs, other };
+  return {
+    objects: [...objects].sort(),
+    via,
+    makefiles,
+    kconfig,
+    defconfigs,
+    kconfigFiles,
+    other,
+  };
 }
 
 /**
