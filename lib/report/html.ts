@@ -53,6 +53,7 @@ summary { cursor: pointer; } .status { font-weight: 700; text-transform: upperca
 .record table { border-collapse: collapse; font-size: 12px; }
 .record td, .record th { border: 1px solid #ccc; padding: 2px 6px; text-align: left; vertical-align: top; }
 mark { background: #ffd8d6; }
+.diag pre { margin: .2em 0 .6em; } .sig { font-weight: 600; }
 .legend span { display: inline-block; padding: 2px 8px; border-radius: 4px; margin-right: 6px; }
 `;
 
@@ -95,9 +96,10 @@ function recordBody(r: CellResult, relativeTo?: string): string {
   const errors = errorsOf(r);
   const warnings = r.diagnostics.filter((d) => d.severity === "warning").length;
   parts.push(`<h4>Errors: ${errors.length}${warnings ? `, warnings: ${warnings}` : ""}</h4>`);
-  if (errors.length) {
+  for (const d of errors) {
     parts.push(
-      `<pre>${errors.map((d) => htmlEscape(diagnosticText(d))).join("\n\n")}</pre>`,
+      `<div class="diag"><code class="sig">${htmlEscape(d.signature)}</code>` +
+        `<pre>${htmlEscape(diagnosticText(d))}</pre></div>`,
     );
   }
   // Dropped lines: what the real build dropped, with the predictor's reason for each.

@@ -132,7 +132,7 @@ export function tuxmakeMetadata(
   }
   const errors = errorsOf(r);
   const warnings = r.diagnostics.filter((d) => d.severity === "warning");
-  const dir = dirname(r.log);
+  const dir = recordDir(r);
   const artifacts: Record<string, string[]> = {};
   const add = (target: string, path: string | undefined) => {
     if (path && dirname(path) === dir && existsSync(path)) {
@@ -202,6 +202,14 @@ export function tuxmakeMetadata(
   return meta;
 }
 
+/**
+ * The directory of a record's own artifacts: its `.config`'s (a shared record's log is the
+ * record it shares, in that record's directory).
+ */
+export function recordDir(r: CellResult): string {
+  return dirname(r.config);
+}
+
 /** Options for {@linkcode writeMetadata}. */
 export interface WriteMetadataOptions {
   /** Write into `<outDir>/<variant>/<cell slug>/` instead of next to each record's log. */
@@ -209,8 +217,8 @@ export interface WriteMetadataOptions {
 }
 
 /**
- * Write each record's `metadata.json` next to its log (or under `outDir`); returns the paths
- * written, in record order.
+ * Write each record's `metadata.json` next to its log and `.config` (or under `outDir`); returns
+ * the paths written, in record order.
  */
 export async function writeMetadata(
   results: Results,
@@ -218,10 +226,10 @@ export async function writeMetadata(
 ): Promise<string[]> {
   const written: string[] = [];
   for (const r of results.results) {
-    const fragment = await Deno.readTextFile(join(dirname(r.log), "fragment.config"))
+    const fragment = await Deno.readTextFile(join(recordDir(r), "fragment.config"))
       .catch(() => undefined);
     const meta = tuxmakeMetadata(r, results, fragment === undefined ? {} : { fragment });
-    const dir = options.outDir ? join(options.outDir, r.variant, cellSlug(r.cell)) : dirname(r.log);
+    const dir = options.outDir ? join(options.outDir, r.variant, cellSlug(r.cell)) : recordDir(r);
     await Deno.mkdir(dir, { recursive: true });
     const path = join(dir, "metadata.json");
     await Deno.writeTextFile(path, JSON.stringify(meta, null, 4) + "\n");
