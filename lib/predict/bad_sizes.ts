@@ -176,6 +176,31 @@ function reached(body: string, param: string, size: number): string {
  * @param options SRCARCH, the config, the error symbols.
  */
 export function deriveBadSizes(src: string, options: BadSizesOptions): BadSizes {
+  // Memoized on the values of the CONFIG_ names the headers read and the arch Makefile mention.
+  const base = [src, options.srcarch, options.symbols, options.headers ?? [], options.sizes ?? []]
+    .join("\0");
+  const memo = derived.get(base);
+  const key = memo?.names.map((n) => options.value(n)).join("\0");
+  const known = key === undefined ? undefined : memo!.entries.get(key);
+  if (known) return known;
+  const out = derive(src, options);
+  // The names of this derivation's files; a header read only under this config widens the key.
+  const mine = new Set(
+    [...out.files.map((f) => join(src, f)), join(src, "arch", options.srcarch, "Makefile")]
+      .flatMap((f) => Deno.readTextFileSync(f).match(/\bCONFIG_\w+/g) ?? [])
+      .map((n) => n.slice(7).replace(/_MODULE$/, "")),
+  );
+  const entry = memo && [...mine].every((n) => memo.names.includes(n))
+    ? memo
+    : { names: [...new Set([...(memo?.names ?? []), ...mine])].sort(), entries: new Map() };
+  entry.entries.set(entry.names.map((n) => options.value(n)).join("\0"), out);
+  derived.set(base, entry);
+  return out;
+}
+
+const derived = new Map<string, { names: string[]; entries: Map<string, BadSizes> }>();
+
+function derive(src: string, options: BadSizesOptions): BadSizes {
   const defines = archDefines(src, options.srcarch, options.value);
   const cpp = new Cpp({
     src,

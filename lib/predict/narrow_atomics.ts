@@ -126,6 +126,21 @@ interface Decl {
 }
 
 const textCache = new Map<string, string | null>();
+const blankCache = new Map<string, string>();
+
+/** A file's text with comments blanked, read and blanked once per path. */
+function blankedCached(path: string): string | undefined {
+  let b = blankCache.get(path);
+  if (b === undefined) {
+    const t = readCached(path);
+    if (t === undefined) return undefined;
+    b = blankComments(t);
+    blankCache.set(path, b);
+  }
+  return b;
+}
+
+const scanCache = new Map<string, NarrowAtomic[]>();
 
 function readCached(path: string): string | undefined {
   if (!textCache.has(path)) {
@@ -364,6 +379,27 @@ function decide(scopes: { decls: Decl[]; where: string }[], derefs: number) {
 export function scanNarrowAtomics(src: string, file: string, options: ScanOptions): NarrowAtomic[] {
   const raw = readCached(join(src, file));
   if (raw === undefined) return [];
+  // The scan depends on the config only through the file's own `#if`s: memoized on the values
+  // of the CONFIG_ names the file mentions.
+  const names = [...new Set(raw.match(/\bCONFIG_\w+/g) ?? [])].sort();
+  const key = [
+    src,
+    file,
+    options.srcarch,
+    options.calls.join(","),
+    ...names.map((n) => {
+      const m = n.match(/^CONFIG_(\w+?)(_MODULE)?$/)!;
+      return options.value(m[1]!);
+    }),
+  ].join("\0");
+  const hit = scanCache.get(key);
+  if (hit) return hit;
+  const out = scanFile(src, file, raw, options);
+  scanCache.set(key, out);
+  return out;
+}
+
+function scanFile(src: string, file: string, raw: string, options: ScanOptions): NarrowAtomic[] {
   if (!options.calls.some((c) => raw.includes(c))) return [];
   const text = preprocess(blankComments(raw), options.value);
   const callRe = new RegExp(`(?<![\\w.>])(${options.calls.join("|")})\\s*\\(`, "g");
@@ -452,7 +488,7 @@ function includedHeaders(src: string, file: string, raw: string, srcarch: string
       out.push({
         decls: (n) => {
           if (!t.includes(n)) return [];
-          blanked ??= blankComments(t);
+          blanked ??= blankedCached(join(src, c)) ?? "";
           return declarations(blanked, n);
         },
         where: c,
@@ -565,7 +601,7 @@ class StructFinder {
           const next = (this.#local.length > 0 ? this.#local : this.#queue).shift()!;
           const t = readCached(join(this.#src, next));
           if (t === undefined) continue;
-          this.#files.push({ file: next, text: blankComments(t) });
+          this.#files.push({ file: next, text: blankedCached(join(this.#src, next)) ?? "" });
           this.#enqueue(next, t);
         }
         const f = this.#files[i];
