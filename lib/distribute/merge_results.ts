@@ -63,7 +63,11 @@ export async function mergeResults(
   await copyArtifacts(shards, outDir);
   // Paths: from each shard's directory to the same place under outDir.
   const moved = (r: CellResult, from: string): CellResult => {
-    const at = (p: string) => join(outDir, relative(resolve(from), p));
+    // Artifacts inside the shard's directory were copied; anything else stays where it is.
+    const at = (p: string) => {
+      const rel = relative(resolve(from), p);
+      return rel.startsWith("..") ? p : join(outDir, rel);
+    };
     return {
       ...r,
       config: at(r.config),
