@@ -21,8 +21,13 @@ export const REPORT_FIXTURE: string = join(import.meta.dirname!, "fixtures/repor
 /** The matrix file the fixture's run built. */
 export const REPORT_MATRIX: string = join(import.meta.dirname!, "..", "examples/xen-6.12.yaml");
 
-/** A fresh copy of the fixture: its directory and its results, read and validated. */
-export async function reportFixture(): Promise<{ dir: string; results: Results }> {
+/**
+ * A fresh copy of a fixture (default: the xen-6.12 run): its directory and its results, read and
+ * validated.
+ */
+export async function reportFixture(
+  name = "xen-6.12",
+): Promise<{ dir: string; results: Results }> {
   const dir = await Deno.makeTempDir({ prefix: "kmatrix-report-" });
   const copy = async (from: string, to: string) => {
     for await (const e of Deno.readDir(from)) {
@@ -34,7 +39,7 @@ export async function reportFixture(): Promise<{ dir: string; results: Results }
       }
     }
   };
-  await copy(REPORT_FIXTURE, dir);
+  await copy(join(REPORT_FIXTURE, "..", name), dir);
   return { dir, results: await readResults(join(dir, "results.json")) };
 }
 

@@ -132,3 +132,25 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "html report: a run stopped early, every square rendered with its status",
+  sanitizeResources: false,
+  async fn() {
+    const { dir, results } = await reportFixture("interrupted-6.1");
+    const page = join(dir, "report.html");
+    await Deno.writeTextFile(page, formatHtml(results, { relativeTo: dir }));
+    const opened = await openInChromium(page);
+    assertEquals(opened.code, 0);
+    assertEquals(opened.console, []);
+    const grid = gridOf(results);
+    const statuses = [...opened.dom.matchAll(/<td class="square [^"]*"[^>]*data-status="(\w+)"/g)]
+      .map((m) => m[1]);
+    assertEquals(statuses.length, grid.cells.length * grid.variants.length);
+    assertEquals(
+      statuses,
+      grid.cells.flatMap((c) => grid.variants.map((v) => grid.at(c, v)!.status)),
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+});

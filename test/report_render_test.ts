@@ -123,13 +123,24 @@ Deno.test("junit report: valid XML, one testcase per record, failures with their
   }
   assertEquals(cases, results.results.length);
 
-  // A record that could not be judged is an <error>, not a <failure>.
-  const infra = structuredClone(results);
-  infra.results[0]!.status = "infra";
-  const tc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" })
-    .parse(formatJunit(infra)).testsuites.testsuite[0].testcase[0];
-  assertEquals(tc.error.type, "infra");
-  assertEquals(tc.failure, undefined);
+  // Records that did not finish (a real run stopped early) are <error>s, not <failure>s.
+  const stopped = await reportFixture("interrupted-6.1");
+  const doc2 = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    isArray: (name) => ["testsuite", "testcase"].includes(name),
+  }).parse(formatJunit(stopped.results));
+  const n = stopped.results.results.filter((r) => r.status === "interrupted").length;
+  assert.ok(n > 0);
+  assertEquals(Number(doc2.testsuites.errors), n);
+  assertEquals(Number(doc2.testsuites.failures), 0);
+  const tcs = doc2.testsuites.testsuite.flatMap((s: { testcase: unknown[] }) => s.testcase);
+  assertEquals(tcs.length, stopped.results.results.length);
+  for (const tc of tcs) {
+    assertEquals(tc.error.type, "interrupted");
+    assertEquals(tc.failure, undefined);
+  }
+  await Deno.remove(stopped.dir, { recursive: true });
   await Deno.remove(dir, { recursive: true });
 });
 
