@@ -186,7 +186,15 @@ Deno.test("compare command: variants of one file, two files, and bad input", asy
     await Deno.writeTextFile(join(tmp, "bad.json"), "{");
     const bad = await run([join(tmp, "bad.json"), file]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /^Cannot parse results '.*bad\.json': /);
+    assert.match(bad.err, /^Cannot read results '.*bad\.json': /);
+    // An older results.json is said to be one, with what to do.
+    await Deno.writeTextFile(join(tmp, "old.json"), '{"version":1,"results":[]}');
+    const old = await run([join(tmp, "old.json"), file]);
+    assert.equal(old.code, 2);
+    assert.match(
+      old.err,
+      /^Cannot read results '.*old\.json': it is version 1, this kmatrix reads version 2; /,
+    );
     assert.equal(bad.err.trim().split("\n").length, 1);
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Results } from "../results/model.ts";
+import { readResults } from "../results/results_file.ts";
 import { compareResults, formatComparison } from "./compare_results.ts";
 import { InputError } from "../errors.ts";
 
@@ -71,34 +72,4 @@ export async function compareCommand(args: string[]): Promise<number> {
     }),
   );
   return comparison.counts.regressed > 0 ? 1 : 0;
-}
-
-async function readResults(file: string): Promise<Results> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new InputError(`Cannot read results '${file}': ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`Cannot parse results '${file}': ${(e as Error).message}`);
-  }
-  const r = data as Partial<Results> | null;
-  if (!r || typeof r !== "object" || !Array.isArray(r.results)) {
-    throw new InputError(`Cannot parse results '${file}': no "results" array`);
-  }
-  for (const [i, x] of r.results.entries()) {
-    if (
-      !x || typeof x.cell !== "string" || typeof x.variant !== "string" ||
-      !["pass", "fail", "infra"].includes(x.status) || !Array.isArray(x.diagnostics)
-    ) {
-      throw new InputError(
-        `Cannot parse results '${file}': results[${i}] needs cell, variant, status and diagnostics`,
-      );
-    }
-  }
-  return r as Results;
 }

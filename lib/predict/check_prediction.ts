@@ -63,9 +63,9 @@ export async function checkPrediction(
       `Cannot check prediction for '${prediction.cell}': the result is for '${real.cell}'`,
     );
   }
-  if (real.status === "infra") {
+  if (real.status === "infra" || real.status === "interrupted") {
     out.verdict = "unjudged";
-    out.notes.push("the real build could not be judged (infra)");
+    out.notes.push(`the real build could not be judged (${real.status})`);
     return out;
   }
   if (real.status !== prediction.status) {

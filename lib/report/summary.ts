@@ -66,7 +66,8 @@ export function formatSummary(results: Results, options: FormatSummaryOptions = 
     if (r.prediction) verdicts[r.prediction.verdict]++;
   }
   const predicted = verdicts.confirmed + verdicts.missed + verdicts.unjudged;
-  const built = results.results.filter((r) => !r.shared && !r.cached).length;
+  const built =
+    results.results.filter((r) => !r.shared && !r.cached && r.status !== "interrupted").length;
   const shared = results.results.filter((r) => r.shared).length;
   const cached = results.results.filter((r) => r.cached).length;
   return `${table.toString()}\n${results.results.length} records (${built} built, ${shared} shared, ${cached} from the cache): ${counts.pass} pass, ${counts.fail} fail, ${counts.infra} infra${
