@@ -77,7 +77,7 @@ function isVerdict(d: Diagnostic): boolean {
 /** A record being built: the signature is computed once the record is complete. */
 interface Draft extends Omit<Diagnostic, "signature" | "key" | "text" | "count"> {
   lines: string[];
-  /** A signature fixed when the record was read (modpost reports whose message grows). */
+  /** A signature fixed when the record was read (modpost mismatch and export reports). */
   signed?: string;
   /** modpost said `FATAL` (it stopped), not `ERROR`. */
   fatal?: boolean;
