@@ -57,11 +57,13 @@ export async function readResults(file: string): Promise<Results> {
   return mapPaths(parsed.data, (p) => isAbsolute(p) ? p : resolve(dir, p));
 }
 
+let writes = 0;
+
 /** Write results atomically (a reader never sees half a file), paths relative to the file. */
 export async function writeResults(file: string, results: Results): Promise<void> {
   const dir = dirname(resolve(file));
   const out = mapPaths(results, (p) => isAbsolute(p) ? relative(dir, p) : p);
-  const tmp = `${file}.${Deno.pid}.tmp`;
+  const tmp = `${file}.${Deno.pid}.${++writes}.tmp`;
   await Deno.writeTextFile(tmp, JSON.stringify(out, null, 2) + "\n");
   await Deno.rename(tmp, file);
 }

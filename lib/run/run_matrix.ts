@@ -277,9 +277,14 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
   await keepPrevious(resultsFile);
   const total = records.length;
   const byRecord = new Map<PlannedRecord, CellResult>();
-  const save = async () => {
-    results.results = records.flatMap((r) => byRecord.get(r) ?? []);
-    await writeResults(resultsFile, results);
+  // Builds finish in parallel: one write at a time, each with every record finished so far.
+  let saving = Promise.resolve();
+  const save = () => {
+    saving = saving.then(async () => {
+      results.results = records.flatMap((r) => byRecord.get(r) ?? []);
+      await writeResults(resultsFile, results);
+    });
+    return saving;
   };
   let index = 0;
   const finish = async (r: PlannedRecord, result: CellResult) => {
@@ -456,6 +461,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       interruptedRecord(r, runtime, join(outDir, r.variant.name, cellSlug(r.cell.id))),
     );
   }
+  await saving;
   results.results = records.flatMap((r) => byRecord.get(r) ?? []);
   results.finished = new Date().toISOString();
   results.comparisons = comparisons(results, matrix);
