@@ -18,7 +18,7 @@
  *
  * The real make results are cached in the test cache, keyed by the trees' commits and the
  * configurations: the .configs (config targets, niced, two makes at a time), and the two real
- * builds (under the team's heavy-work lock).
+ * builds (one pair at a time per test cache, under a lock file there).
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -45,7 +45,6 @@ const ROOT = join(import.meta.dirname!, "..");
 const MATRIX = join(ROOT, "matrix.yaml");
 const FIX = join(ROOT, "cross", "patches", "xen-fix-not-cpu-v6.patch");
 const GRANT = join(import.meta.dirname!, "fixtures", "intake", "grant-table-comment.patch");
-const HEAVY_LOCK = "/tmp/team/heavy.lock";
 const MAKE_ARGS = ["ARCH=arm", "CROSS_COMPILE=arm-linux-gnueabi-"];
 const XEN_ON = ["CONFIG_XEN=y"];
 
@@ -193,7 +192,7 @@ async function computeReference(
 
 /**
  * make itself, on the pristine tree, for one defconfig that keeps XEN=y and one that does not
- * (chosen from the real .configs): real builds, under the team's heavy-work lock, cached by the
+ * (chosen from the real .configs): real builds, under a lock in the test cache, cached by the
  * tree's commit and the two names.
  */
 async function realBuilds(
@@ -210,7 +209,8 @@ async function realBuilds(
   const file = join(cacheDir(), "impact-reference", `builds-${key}.json`);
   if (existsSync(file)) return JSON.parse(await Deno.readTextFile(file));
   const out: Record<string, { descends: boolean; object?: boolean }> = {};
-  await withFileLock(HEAVY_LOCK, async () => {
+  // One pair of builds at a time per test cache.
+  await withFileLock(join(cacheDir(), "impact-reference", ".builds.lock"), async () => {
     for (const name of [yes, no]) out[name] = await realBuild(pristine, name);
   }, { onWait: (line) => console.error(line) });
   await Deno.writeTextFile(file, JSON.stringify(out));
