@@ -50,7 +50,7 @@ const names = fix.configs.filter((c) => c.base === c.id).map((c) => c.id);
 
 const outs = [0, 1].map((i) => join(cacheDir(), `impact-bench-O${i}`));
 let makeLoop = 0;
-await withFileLock("/tmp/team/heavy.lock", async () => {
+await withFileLock(join(cacheDir(), "impact-bench.lock"), async () => {
   for (const [i, src] of [fix.before, fix.after].entries()) {
     await Deno.mkdir(outs[i]!, { recursive: true });
     await make(src, outs[i]!, "allnoconfig"); // builds conf once, outside the timing

@@ -6,8 +6,7 @@
  * matrix, tree or toolchain, one line each, exit 2.
  *
  * The builds compile one object each (drivers/xen/grant-table.o) of 2 cells × 2 variants, the
- * fewest that give 3 dedup groups (2012 and fix share the v7 build); run this file under
- * `flock /tmp/team/heavy.lock`.
+ * fewest that give 3 dedup groups (2012 and fix share the v7 build).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";

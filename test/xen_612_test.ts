@@ -5,8 +5,8 @@
  * after it (same status, same error signatures, byte-identical .config): the 2012 v6+v7 cell
  * fails to link with 6.12's own reasons — sync_try_cmpxchg() on the u16 grant flags
  * (`__bad_cmpxchg` in grant-table.o) and xchg_acquire() on the u8 is_active (`__bad_xchg` in
- * events_base.o) — which the predictor read from 6.12's headers, not from a list. Four builds;
- * run it under `flock /tmp/team/heavy.lock`.
+ * events_base.o) — which the predictor read from 6.12's headers, not from a list. Four records,
+ * three builds (the v7 cell is shared).
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
