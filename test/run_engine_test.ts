@@ -36,6 +36,7 @@ Deno.test({
     const run = async (jobs: number) => {
       const out = await Deno.makeTempDir({ prefix: `kmatrix-j${jobs}-` });
       let running = 0, most = 0, budget = 0;
+      const taken = new Map<string, number>();
       const results = await runMatrix(matrix, {
         outDir: out,
         variants,
@@ -46,10 +47,14 @@ Deno.test({
           if (e.kind === "start") {
             running++;
             budget += e.jobs;
+            taken.set(`${e.variant} ${e.cell}`, e.jobs);
             most = Math.max(most, running);
             assert.ok(budget <= jobs, `never more make jobs than the budget (${budget} > ${jobs})`);
           }
-          if (e.kind === "done") running--;
+          if (e.kind === "done") {
+            running--;
+            budget -= taken.get(`${e.result.variant} ${e.result.cell}`) ?? 0;
+          }
         },
       });
       return { results, most, out };
