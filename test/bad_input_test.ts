@@ -81,7 +81,9 @@ async function refused(c: Case): Promise<string> {
     assertEquals(r.code, 2, r.err);
     // The error is the last line; before it, only the run's progress (`stage: …`) lines.
     const lines = r.err.trimEnd().split("\n");
-    for (const l of lines.slice(0, -1)) assert.match(l, /^(tree|patch|runtime|profile): /, r.err);
+    for (const l of lines.slice(0, -1)) {
+      assert.match(l, /^(\d\d:\d\d:\d\d )?(tree|patch|runtime|profile): /, r.err);
+    }
     assert.match(lines.at(-1)!, c.err);
     assertEquals(await snapshot(join(dir, "out")), before, "out/ is untouched");
     return lines.at(-1)!;

@@ -237,7 +237,7 @@ export async function runMatrix(matrix: Matrix, options: RunMatrixOptions = {}):
     await preflight(matrix, {
       cells: options.cells ?? matrix.cells,
       variants: options.variants ?? matrix.variants,
-      outDir,
+      outDir: options.outDir ?? "out",
       runtime: loadRuntime(options.runtime ?? matrix.runtime),
       onProgress: (line) => emit({ kind: "progress", line }),
     });
