@@ -12,36 +12,13 @@
  * The powerpc and um runs use the host gcc (`--cross-compile ""`), as real make does here.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { kernelTree } from "./_tree.ts";
+import { confBinary } from "./_conf.ts";
 import { runCli } from "./_cli.ts";
-import { cacheDir } from "../lib/tree/cache_dir.ts";
 import { Kconfig } from "../lib/kconfig/kconfig.ts";
 
 const tree = await kernelTree();
-
-/** The real conf, built once from the tree (`make allnoconfig` builds it as a side effect). */
-async function confBinary(): Promise<string> {
-  const out = join(cacheDir(), "kconfig-conf-O");
-  const conf = join(out, "scripts/kconfig/conf");
-  if (existsSync(conf)) return conf;
-  const r = await new Deno.Command("make", {
-    args: [
-      "-s",
-      "-C",
-      tree,
-      "ARCH=arm",
-      "CROSS_COMPILE=arm-linux-gnueabi-",
-      `O=${out}`,
-      "allnoconfig",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(r.success, new TextDecoder().decode(r.stderr));
-  return conf;
-}
 
 /** Real conf and the engine on one Kconfig snippet: conf's exit and stderr, the engine's error. */
 async function both(kconfig: string) {

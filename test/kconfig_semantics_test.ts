@@ -4,36 +4,10 @@
  * 6.1 tree (once, in a cached O= directory), and the engine must write the same bytes.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { kernelTree } from "./_tree.ts";
-import { cacheDir } from "../lib/tree/cache_dir.ts";
+import { confBinary } from "./_conf.ts";
 import { Kconfig } from "../lib/kconfig/kconfig.ts";
 import { type MacroHost, shellOutput } from "../lib/kconfig/macro.ts";
-
-/** The real conf, built once from the tree (`make allnoconfig` builds it as a side effect). */
-async function confBinary(): Promise<string> {
-  const out = join(cacheDir(), "kconfig-conf-O");
-  const conf = join(out, "scripts/kconfig/conf");
-  if (existsSync(conf)) return conf;
-  const tree = await kernelTree();
-  Deno.mkdirSync(out, { recursive: true });
-  const r = await new Deno.Command("make", {
-    args: [
-      "-s",
-      "-C",
-      tree,
-      "ARCH=arm",
-      "CROSS_COMPILE=arm-linux-gnueabi-",
-      `O=${out}`,
-      "allnoconfig",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!r.success) throw new Error(`Cannot build conf: ${new TextDecoder().decode(r.stderr)}`);
-  return conf;
-}
 
 /** Environment shared by conf and the engine's host for snippets. */
 const ENV: Record<string, string> = { GREETING: "hello", EMPTY_VAR: "" };
