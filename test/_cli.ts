@@ -18,7 +18,7 @@ export interface CliRun {
   err: string;
 }
 
-/** Run `mod.ts` with `args` in `cwd` (default: the repository). */
+/** Run `mod.ts` with `args` in `cwd` (default: the repository), without colour. */
 export async function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
@@ -26,7 +26,8 @@ export async function runCli(
   const o = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MOD, ...args],
     cwd: options.cwd ?? join(import.meta.dirname!, ".."),
-    ...(options.env ? { env: options.env } : {}),
+    // Plain text: picocolors turns colour on when `CI` is set, as on CI runners.
+    env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -112,7 +112,8 @@ async function readOnlyRun(
       join(REPO, "mod.ts"),
       ...args,
     ],
-    ...options,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
     stdout: "piped",
     stderr: "piped",
   }).output();
