@@ -13,6 +13,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { debianTreeRecord } from "./_tree.ts";
 import { loadMatrix } from "../lib/matrix/load_matrix.ts";
 import { runMatrix } from "../lib/run/run_matrix.ts";
+import { verdictLines } from "./_verdicts.ts";
 
 Deno.test({
   name: "6.12 example: 2012 and fix, v7 and v6+v7, predicted and confirmed by real builds",
@@ -29,11 +30,7 @@ Deno.test({
           e.kind === "done" &&
           console.error(`${e.result.variant} ${e.result.cell}: ${e.result.status}`),
       });
-      const got = results.results.map((r) =>
-        `${r.variant} ${r.cell}: ${r.status} ${r.prediction?.verdict} ${
-          r.prediction?.differences.join("; ") ?? ""
-        }`.trim()
-      );
+      const got = verdictLines(results);
       assertEquals([...got].sort(), [
         "2012 arm/gcc-12/v6+v7/xen-on: fail confirmed",
         "2012 arm/gcc-12/v7/xen-on: pass confirmed",

@@ -38,21 +38,13 @@ export async function compareCommand(args: string[]): Promise<number> {
   const headVariant = values["head-variant"];
   const oneFile = positionals.length === 1;
   if (!(positionals.length === 2 || (oneFile && baseVariant && headVariant))) {
-    console.error(
+    throw new InputError(
       `Cannot compare '${positionals.join(" ")}': give BASE.json HEAD.json, ` +
         "or RESULTS.json with --base-variant and --head-variant",
     );
-    return 2;
   }
   const loaded: Results[] = [];
-  for (const file of positionals) {
-    try {
-      loaded.push(await readResults(file));
-    } catch (e) {
-      console.error((e as Error).message);
-      return 2;
-    }
-  }
+  for (const file of positionals) loaded.push(await readResults(file));
   const base = loaded[0]!;
   const head = loaded[1] ?? base;
   const comparison = compareResults(base, head, {
@@ -62,8 +54,9 @@ export async function compareCommand(args: string[]): Promise<number> {
   const variants = [[baseVariant, base], [headVariant, head]] as const;
   for (const [v, r] of variants) {
     if (v && !r.results.some((x) => x.variant === v)) {
-      console.error(`Cannot compare variant '${v}': no record of it in '${positionals.at(-1)}'`);
-      return 2;
+      throw new InputError(
+        `Cannot compare variant '${v}': no record of it in '${positionals.at(-1)}'`,
+      );
     }
   }
   console.log(

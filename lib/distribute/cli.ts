@@ -10,7 +10,12 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import pc from "picocolors";
-import { loadMatrix, type Matrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+import {
+  loadMatrix,
+  type Matrix,
+  type RecordSelection,
+  selectRecords,
+} from "../matrix/load_matrix.ts";
 import { planRun } from "../run/run_matrix.ts";
 import { exitCode, parseFailOn } from "../run/exit_code.ts";
 import { ensureTree } from "../tree/kernel_tree.ts";
@@ -157,15 +162,8 @@ export async function mergeCommand(args: string[]): Promise<number> {
   return exitCode(results, failOn);
 }
 
-function selected(
-  matrix: Matrix,
-  values: { cells?: string | undefined; variants?: string | undefined },
-): Matrix {
-  return {
-    ...matrix,
-    cells: values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells,
-    variants: values.variants ? selectVariants(matrix.variants, values.variants) : matrix.variants,
-  };
+function selected(matrix: Matrix, values: RecordSelection): Matrix {
+  return { ...matrix, ...selectRecords(matrix, values) };
 }
 
 /** The matrix a shard ran, when it is here unchanged: its text and its cell order. */

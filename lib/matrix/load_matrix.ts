@@ -426,3 +426,34 @@ export function selectVariants(variants: Variant[], names: string): Variant[] {
     return v;
   });
 }
+
+/** The `--cells` and `--variants` flags of the CLI commands that take a matrix. */
+export interface RecordSelection {
+  /** Comma-separated cell ids or globs (all cells when absent). */
+  cells?: string | undefined;
+  /** Comma-separated variant names (all variants when absent). */
+  variants?: string | undefined;
+}
+
+/**
+ * The cells and variants a command runs: those its flags select, or all of them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const { cells, variants } = selectRecords(matrix, { cells: "arm/*\/v7/*" });
+ * ```
+ *
+ * @param matrix The loaded matrix.
+ * @param selection The flags; a glob or name that matches nothing is an InputError.
+ */
+export function selectRecords(
+  matrix: Matrix,
+  selection: RecordSelection,
+): { cells: Cell[]; variants: Variant[] } {
+  return {
+    cells: selection.cells ? selectCells(matrix.cells, selection.cells) : matrix.cells,
+    variants: selection.variants
+      ? selectVariants(matrix.variants, selection.variants)
+      : matrix.variants,
+  };
+}

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
-import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+import { loadMatrix, selectRecords } from "../matrix/load_matrix.ts";
 import { ensureTree } from "../tree/kernel_tree.ts";
 import { prepareVariant } from "../patch/variant_tree.ts";
 import { cellSlug } from "../execute/build_cell.ts";
@@ -77,10 +77,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   const t0 = performance.now();
   const file = resolve(positionals[0] ?? "matrix.yaml");
   const matrix = await loadMatrix(file);
-  const cells = values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells;
-  const variants = values.variants
-    ? selectVariants(matrix.variants, values.variants)
-    : matrix.variants;
+  const { cells, variants } = selectRecords(matrix, values);
   const tree = await ensureTree(matrix.tree, { onProgress: (l) => console.error(l) });
   const out = resolve(values.out);
   const started = new Date().toISOString();
@@ -88,7 +85,7 @@ export async function predictCommand(args: string[]): Promise<number> {
   for (const variant of variants) {
     const vt = await prepareVariant(tree, variant);
     for (const cell of cells) {
-      const p = await predictCell(cell, vt.src);
+      const p = await predictCell(cell, vt.src, { targets: matrix.targets });
       const dir = join(out, variant.name, cellSlug(cell.id));
       await Deno.mkdir(dir, { recursive: true });
       const config = join(dir, "predicted.config");

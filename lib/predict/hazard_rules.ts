@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { TargetStages } from "../kbuild/target_stages.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { parse } from "yaml";
@@ -144,6 +145,11 @@ export interface HazardContext {
   evalExpr: (text: string) => ExprValue;
   /** The object model of the build. */
   model: KbuildModel;
+  /**
+   * The stages the build's targets reach (default: both): a built-in object's hazard shows at
+   * the vmlinux link, a module's at modpost; a build that stops before either shows neither.
+   */
+  stages?: TargetStages;
 }
 
 function fill(template: string, vars: Record<string, string | number | undefined>): string {
@@ -167,11 +173,14 @@ export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutco
   const applies = rule.arch.includes(ctx.arch) && when.value !== "n";
   const outcome: RuleOutcome = { rule: rule.name, applies, condition, hits: [], consequences: [] };
   if (!applies) return outcome;
+  const stages = ctx.stages ?? { link: true, modpost: true };
   const places: { object: string; module?: string }[] = [
-    ...ctx.model.builtin.map((object) => ({ object })),
-    ...[...ctx.model.modules].flatMap(([module, objs]) =>
-      objs.map((object) => ({ object, module }))
-    ),
+    ...(stages.link ? ctx.model.builtin.map((object) => ({ object })) : []),
+    ...(stages.modpost
+      ? [...ctx.model.modules].flatMap(([module, objs]) =>
+        objs.map((object) => ({ object, module }))
+      )
+      : []),
   ];
   const hit = (
     place: { object: string; module?: string },

@@ -11,6 +11,7 @@ import type { Cell } from "../matrix/load_matrix.ts";
 import { type Kconfig, loadKconfig } from "../kconfig/kconfig.ts";
 import { kbuildObjects, type Unmodelled } from "../kbuild/kbuild_objects.ts";
 import { MakeScope } from "../kbuild/make_eval.ts";
+import { targetStages } from "../kbuild/target_stages.ts";
 import { configPlan } from "../plan/config_plan.ts";
 import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import {
@@ -62,6 +63,11 @@ export interface PredictOptions {
   runtime?: Runtime;
   /** Called with a line of progress (a profile recorded, probes that differ, fallbacks). */
   onProgress?: (line: string) => void;
+  /**
+   * The build's make targets (default: make's default goal, `all`): a hazard counts only where
+   * a target reaches the stage that reports it (vmlinux link, modpost).
+   */
+  targets?: readonly string[];
 }
 
 const kconfigs = new Map<string, Promise<Kconfig>>();
@@ -155,8 +161,9 @@ export async function predictCell(
   const value = (name: string) => kc.value(name);
   const model = kbuildObjects(src, { arch, srcarch, value, symbols: kc.tree.symbols.keys() });
   const evalExpr = (text: string) => kc.evalExpr(text);
+  const stages = targetStages(options.targets ?? [], { image: cell.arch.image });
   const outcomes = rules.map((rule) =>
-    applyHazardRule(rule, { src, arch, srcarch, value, evalExpr, model })
+    applyHazardRule(rule, { src, arch, srcarch, value, evalExpr, model, stages })
   );
 
   const reasons: string[] = dropped.map((d) => `${d.line} dropped: ${d.why}`);

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import pc from "picocolors";
-import { loadMatrix, selectCells, selectVariants } from "../matrix/load_matrix.ts";
+import { loadMatrix, selectRecords } from "../matrix/load_matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import { formatComparison } from "../compare/compare_results.ts";
 import { InputError } from "../errors.ts";
@@ -84,10 +84,7 @@ export async function matrixCommand(args: string[]): Promise<number> {
     shard = { index, count };
   }
   const matrix = await loadMatrix(file);
-  const cells = values.cells ? selectCells(matrix.cells, values.cells) : matrix.cells;
-  const variants = values.variants
-    ? selectVariants(matrix.variants, values.variants)
-    : matrix.variants;
+  const { cells, variants } = selectRecords(matrix, values);
   if (values.list) {
     for (const v of variants) {
       for (const c of cells) console.log(`${v.name}\t${c.id}\t${c.base}\t${c.kconfig.join(" ")}`);

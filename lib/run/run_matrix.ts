@@ -175,7 +175,11 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
       ]);
       let prediction: Prediction | undefined;
       if (options.predict ?? true) {
-        prediction = await predictCell(cell, vt.src, { runtime, onProgress: progress });
+        prediction = await predictCell(cell, vt.src, {
+          runtime,
+          onProgress: progress,
+          targets: matrix.targets,
+        });
         emit({ kind: "predict", cell: cell.id, variant: vt.name, prediction });
         const which = `${cell.toolchain.name}\0${cell.arch.name}`;
         if (prediction.profile && !said.has(which)) {
