@@ -13,7 +13,6 @@
  *
  * @module
  */
-import type { TargetStages } from "../kbuild/target_stages.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import { parse } from "yaml";
@@ -23,6 +22,7 @@ import type { ExprValue } from "../kconfig/kconfig.ts";
 import { NARROW_SIZES, type NarrowAtomic, scanNarrowAtomics } from "./narrow_atomics.ts";
 import { type BadPath, deriveBadSizes } from "./bad_sizes.ts";
 import { InputError } from "../errors.ts";
+import { type TargetStages, targetStages } from "../kbuild/target_stages.ts";
 
 const ruleSchema: z.ZodType<HazardRule> = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
@@ -173,7 +173,7 @@ export function applyHazardRule(rule: HazardRule, ctx: HazardContext): RuleOutco
   const applies = rule.arch.includes(ctx.arch) && when.value !== "n";
   const outcome: RuleOutcome = { rule: rule.name, applies, condition, hits: [], consequences: [] };
   if (!applies) return outcome;
-  const stages = ctx.stages ?? { link: true, modpost: true };
+  const stages = ctx.stages ?? targetStages([]);
   const places: { object: string; module?: string }[] = [
     ...(stages.link ? ctx.model.builtin.map((object) => ({ object })) : []),
     ...(stages.modpost
