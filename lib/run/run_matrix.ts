@@ -34,6 +34,7 @@ import { loadRuntime, type Runtime } from "../environment/runtime.ts";
 import { toolchainIdentity } from "../environment/toolchain_profile.ts";
 import { shortHash } from "../environment/short_hash.ts";
 import { acquireRunLock } from "./run_lock.ts";
+import { readDurations, writeDurations } from "./durations.ts";
 import { preflight } from "./preflight.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
@@ -155,7 +156,7 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
       await prepareVariant(tree, v, { onProgress: progress, displayBase: join(matrix.file, "..") }),
     );
   }
-  const durations = await readDurations();
+  const durations = await readDurations(DURATIONS());
   const identity = runtime.identity();
   const records: PlannedRecord[] = [];
   const said = new Set<string>();
@@ -333,7 +334,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
     .sort((a, b) =>
       (b.record.expectedS ?? estimateS(b.record)) - (a.record.expectedS ?? estimateS(a.record))
     );
-  const durations = await readDurations();
+  const durations = await readDurations(DURATIONS());
   let free = budget;
   const running = new Set<Promise<void>>();
   const aborted = () => options.signal?.aborted ?? false;
@@ -387,7 +388,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
     }
     if (result.status === "pass" || result.status === "fail") {
       durations[durationKey(r.cell)] = result.duration_s;
-      await writeDurations(durations);
+      await writeDurations(DURATIONS(), durations);
     }
     await finish(r, result);
     if (result.status === "pass" || result.status === "fail") await toCache(r, result);
@@ -564,20 +565,6 @@ function durationKey(cell: Cell): string {
 }
 
 const DURATIONS = () => join(cacheDir(), "durations.json");
-
-async function readDurations(): Promise<Record<string, number>> {
-  try {
-    return JSON.parse(await Deno.readTextFile(DURATIONS()));
-  } catch {
-    return {};
-  }
-}
-
-async function writeDurations(d: Record<string, number>): Promise<void> {
-  const tmp = `${DURATIONS()}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(d, null, 2) + "\n");
-  await Deno.rename(tmp, DURATIONS());
-}
 
 const ARTIFACTS = ["build.log", "config", "fragment.config", "reproduce.sh"] as const;
 
