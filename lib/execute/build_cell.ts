@@ -18,6 +18,7 @@
 import { $, quote } from "zx";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { constants as osConstants } from "node:os";
 import type { Cell } from "../matrix/load_matrix.ts";
 import type { VariantTree } from "../patch/variant_tree.ts";
 import { cacheDir } from "../tree/cache_dir.ts";
@@ -209,8 +210,10 @@ export async function buildCell(
       } else if (r.timedOut) {
         infraReason = `step ${step.name} timed out after ${options.timeoutS ?? 3600} s`;
         write(`kmatrix: ${infraReason}\n`);
-      } else if (r.signal) {
-        write(`kmatrix: step ${step.name} killed by ${r.signal}\n`);
+      } else if (r.signal ?? signalOfStatus(r.code)) {
+        // Killed from outside (an admin, the OOM killer on make itself, a dying runtime): the
+        // shell around the step reports it as 128 + the signal, not as a signal of its own.
+        write(`kmatrix: step ${step.name} killed by ${r.signal ?? signalOfStatus(r.code)}\n`);
       }
       const status = r.interrupted || r.timedOut ? "infra" : r.code === 0 ? "pass" : "fail";
       steps.push({
@@ -292,6 +295,16 @@ interface StepRun {
   signal: string | null;
   timedOut: boolean;
   interrupted: boolean;
+}
+
+/**
+ * The signal a shell's exit status 128 + N says killed its command (`SIGTERM` for 143), or
+ * `undefined` for an ordinary status: make exits 1 or 2, never above 128 on its own.
+ */
+export function signalOfStatus(code: number | null): string | undefined {
+  if (code === null || code <= 128 || code >= 128 + 65) return undefined;
+  const n = code - 128;
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
 /**
