@@ -50,6 +50,10 @@ export async function ensureDebianSource(
     );
   }
   options.onProgress?.(`tree: installing ${pkg} with apt-get (once)`);
+  // The package lists of a fresh machine are empty or stale (setup.sh updates them only when it
+  // installs something); a failed update is not fatal: the install says what is missing.
+  await new Deno.Command("apt-get", { args: ["update", "-qq"], stdout: "null", stderr: "null" })
+    .output();
   const r = await new Deno.Command("apt-get", {
     args: ["install", "-y", "--no-install-recommends", pkg],
     env: { DEBIAN_FRONTEND: "noninteractive" },
