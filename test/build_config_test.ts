@@ -59,7 +59,10 @@ Deno.test({
     assert.match(config, /^CONFIG_HZ_100=y$/m);
     assert.match(config, /^CONFIG_CPU_V6=y$/m);
     assertEquals(r.dropped, ["CONFIG_XEN=y"]);
-    assert.match(await Deno.readTextFile(r.log), /^6\.1\.192/m);
+    // make's own answer is the tree's Makefile version (kernelrelease adds the local version).
+    assert.ok(
+      (await Deno.readTextFile(r.log)).split("\n").some((l) => l.startsWith(`${tree.version}-`)),
+    );
     await Deno.remove(out, { recursive: true });
   },
 });

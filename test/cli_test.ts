@@ -70,9 +70,14 @@ Deno.test("cli: --list shows the default matrix's builds without building", asyn
 });
 
 Deno.test("cli: setup.sh refuses to run as a non-root user and says what to install", async () => {
-  const root = join(import.meta.dirname!, "..");
+  // A copy nobody can read: the checkout may sit in root's 0700 home (a clone in /root). Without
+  // mod.ts beside it, setup.sh names the command that lists the packages.
+  const dir = await Deno.makeTempDir();
+  await Deno.chmod(dir, 0o755);
+  await Deno.copyFile(join(import.meta.dirname!, "..", "setup.sh"), join(dir, "setup.sh"));
+  await Deno.chmod(join(dir, "setup.sh"), 0o644);
   const out = await new Deno.Command("setpriv", {
-    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", join(root, "setup.sh")],
+    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", join(dir, "setup.sh")],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -83,6 +88,7 @@ Deno.test("cli: setup.sh refuses to run as a non-root user and says what to inst
     /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: Node\.js with npm, then 'npm install -g deno@2\.9', then the Debian packages (listed by 'deno run -A mod\.ts env packages host'|[a-z0-9 .+-]*gcc-arm-linux-gnueabi[a-z0-9 .+-]*) \(or your distribution's equivalents\), then run 'deno task test'\n$/,
   );
   assertEquals(stderr.trimEnd().split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli: a second run on the same cache is refused while the first is alive", async () => {
