@@ -13,7 +13,7 @@ import { kernelTree } from "./_tree.ts";
 import { checkHunks, diffText, formatPatch, parsePatch, readPatch } from "../lib/patch/intake.ts";
 
 const ROOT = join(import.meta.dirname!, "..");
-const SEED = join(ROOT, "..", "shared", "seed", "000_ecf8d824c8687fda.txt");
+const SEED = join(import.meta.dirname!, "fixtures", "intake", "seed-page.txt");
 const MBOX = join(import.meta.dirname!, "fixtures", "intake", "seed.mbox");
 const PATCHES = join(ROOT, "cross", "patches");
 

@@ -2,7 +2,7 @@
  * The `impact` command: which configurations does a patch change?
  *
  * ```
- * kmatrix impact ../shared/seed/000_ecf8d824c8687fda.txt
+ * kmatrix impact test/fixtures/intake/seed-page.txt
  * kmatrix impact cross/patches/xen-fix-not-cpu-v6.patch --configs matrix.yaml --emit-matrix out/impact.yaml
  * ```
  *

@@ -99,7 +99,7 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  *
  * @example Usage
  * ```ts ignore
- * const p = await readPatch("../shared/seed/000_ecf8d824c8687fda.txt");
+ * const p = await readPatch("test/fixtures/intake/seed-page.txt");
  * p.subject; // "ARM: Xen: fix initial build problems"
  * p.tags.find((t) => t.name === "Acked-by"); // { value: "Ian Campbell <…>", from: "reply from Ian Campbell" }
  * ```
