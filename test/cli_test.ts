@@ -76,19 +76,22 @@ Deno.test("cli: setup.sh refuses to run as a non-root user and says what to inst
   await Deno.chmod(dir, 0o755);
   await Deno.copyFile(join(import.meta.dirname!, "..", "setup.sh"), join(dir, "setup.sh"));
   await Deno.chmod(join(dir, "setup.sh"), 0o644);
-  const out = await new Deno.Command("setpriv", {
-    args: ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", join(dir, "setup.sh")],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 2);
-  assert.match(
-    stderr,
-    /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: Node\.js with npm, then 'npm install -g deno@2\.9', then the Debian packages (listed by 'deno run -A mod\.ts env packages host'|[a-z0-9 .+-]*gcc-arm-linux-gnueabi[a-z0-9 .+-]*) \(or your distribution's equivalents\), then run 'deno task test'\n$/,
-  );
-  assertEquals(stderr.trimEnd().split("\n").length, 1);
-  await Deno.remove(dir, { recursive: true });
+  try {
+    const out = await new Deno.Command("setpriv", {
+      args: ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", join(dir, "setup.sh")],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 2);
+    assert.match(
+      stderr,
+      /^setup: kmatrix installs itself on Debian 12 as root only; elsewhere install by hand: Node\.js with npm, then 'npm install -g deno@2\.9', then the Debian packages (listed by 'deno run -A mod\.ts env packages host'|[a-z0-9 .+-]*gcc-arm-linux-gnueabi[a-z0-9 .+-]*) \(or your distribution's equivalents\), then run 'deno task test'\n$/,
+    );
+    assertEquals(stderr.trimEnd().split("\n").length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("cli: a second run on the same cache is refused while the first is alive", async () => {
