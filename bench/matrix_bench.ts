@@ -77,8 +77,9 @@ const naive = await timed(async () => {
   }
 });
 const out = join(scratch, "out");
-const cold = await timed(() =>
-  runMatrix(matrix, {
+let coldResults: Awaited<ReturnType<typeof runMatrix>> | undefined;
+const cold = await timed(async () =>
+  coldResults = await runMatrix(matrix, {
     outDir: out,
     cells,
     variants,
@@ -128,4 +129,10 @@ row(
   `${(((through - bare) / bare) * 100).toFixed(1)} %`,
   "< 3 % overhead",
 );
+console.log("\ncold run, record by record:");
+for (const r of coldResults?.results ?? []) {
+  const how = r.shared ? `shared with ${r.shared.variant}` : `built ${r.duration_s} s`;
+  const cc = r.ccache ? `ccache ${r.ccache.hits} hits, ${r.ccache.misses} misses` : "";
+  console.log(`  ${r.variant.padEnd(8)} ${r.cell.padEnd(26)} ${r.status.padEnd(5)} ${how}  ${cc}`);
+}
 await Deno.remove(scratch, { recursive: true });

@@ -9,7 +9,8 @@
  *   (Kconfig files, Documentation) — are built once. The others run only their config step, and
  *   when their real `.config` is the same they are recorded as `shared` with the one built.
  * - **Parallel builds** under one job budget (default: the CPU count), longest first from the
- *   durations remembered from earlier runs, never more make jobs than the budget.
+ *   durations remembered from earlier runs, never more make jobs than the budget; a cell's other
+ *   variants wait for its running build, so ccache serves them the objects it compiled.
  *
  * Failures of a build are results; an infra failure is retried once; only bad input or a
  * broken machine throws. An abort (SIGINT/SIGTERM in the CLI) kills every running build, keeps
@@ -27,6 +28,7 @@ import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
 import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
 import { buildCell, type BuildProgress, cellSlug } from "../execute/build_cell.ts";
+import { pickJob } from "./pick_job.ts";
 import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
 import { RESULTS_VERSION } from "../results/model.ts";
 import { writeResults } from "../results/results_file.ts";
@@ -337,6 +339,8 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
   const durations = await readDurations(DURATIONS());
   let free = budget;
   const running = new Set<Promise<void>>();
+  // Cells with a build running: their other variants wait (see pickJob).
+  const building = new Set<string>();
   const aborted = () => options.signal?.aborted ?? false;
 
   const runJob = async (job: Job, jobs: number) => {
@@ -442,14 +446,21 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
   };
 
   while ((queue.length > 0 || running.size > 0) && !aborted()) {
-    while (queue.length > 0 && free > 0 && !aborted()) {
-      const job = queue.shift()!;
-      // Spread the budget over what is waiting: never more make jobs than the budget.
-      const waiting = queue.length + 1;
-      const jobs = job.configOnly ? 1 : Math.max(1, Math.floor(free / Math.min(waiting, free)));
+    while (queue.length > 0 && !aborted()) {
+      const picked = pickJob(
+        queue.map((j) => ({ cell: j.record.cell.id, configOnly: j.configOnly })),
+        building,
+        free,
+      );
+      if (!picked) break;
+      const job = queue.splice(picked.index, 1)[0]!;
+      const { jobs } = picked;
+      const cell = job.configOnly ? undefined : job.record.cell.id;
+      if (cell) building.add(cell);
       free -= jobs;
       const p: Promise<void> = runJob(job, jobs).finally(() => {
         free += jobs;
+        if (cell) building.delete(cell);
         running.delete(p);
       });
       running.add(p);
