@@ -1,14 +1,12 @@
 /**
- * Which build starts next under the job budget.
+ * Which job starts next under the job budget.
  *
  * @module
  */
 
 /** What the scheduler needs to know of a queued job. */
 export interface QueuedJob {
-  /** The cell's id: builds of one cell in other variants are ccache siblings. */
-  cell: string;
-  /** Only the config step (a dedup follower): cheap, one job, never waits. */
+  /** Only the config step (a dedup follower): seconds long, one job. */
   configOnly: boolean;
 }
 
@@ -21,28 +19,23 @@ export interface PickedJob {
 }
 
 /**
- * The first job of `queue` (which is in start order: longest first) that can start now, and its
- * share of the `free` budget, or `undefined` to wait for a running build.
+ * The next job of `queue` (in start order: longest first) and its share of the `free` budget, or
+ * `undefined` to wait for a running job.
  *
- * A build whose cell is already building waits while it runs: two variants of one cell whose
- * `.config`s differ (the `fix` variant drops XEN) still compile mostly the same objects, and
- * ccache serves the second from the first only when they run one after the other; at once, both
- * miss. Other cells start in the meantime. The free budget is spread over the jobs that can start,
- * so the budget is never exceeded and a lone build gets all of it.
+ * Config steps start first, one job each. A build waits while config steps run: make's -j is
+ * fixed when it starts, so a build started beside a config step that ends seconds later would
+ * keep a share of the budget that is then idle (measured: a 4-minute record ran 9 minutes at
+ * -j1 on 2 cores). The free budget is spread over the builds that are waiting, so it is never
+ * exceeded and a lone build gets all of it.
  */
 export function pickJob(
   queue: readonly QueuedJob[],
-  building: ReadonlySet<string>,
   free: number,
+  configsRunning: number,
 ): PickedJob | undefined {
-  if (free < 1) return undefined;
-  const startable = queue.flatMap((job, index) =>
-    job.configOnly || !building.has(job.cell) ? [index] : []
-  );
-  const index = startable[0];
-  if (index === undefined) return undefined;
-  const jobs = queue[index]!.configOnly
-    ? 1
-    : Math.max(1, Math.floor(free / Math.min(startable.length, free)));
-  return { index, jobs };
+  if (free < 1 || queue.length === 0) return undefined;
+  const config = queue.findIndex((j) => j.configOnly);
+  if (config >= 0) return { index: config, jobs: 1 };
+  if (configsRunning > 0) return undefined;
+  return { index: 0, jobs: Math.max(1, Math.floor(free / Math.min(queue.length, free))) };
 }

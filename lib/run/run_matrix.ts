@@ -9,8 +9,8 @@
  *   (Kconfig files, Documentation) — are built once. The others run only their config step, and
  *   when their real `.config` is the same they are recorded as `shared` with the one built.
  * - **Parallel builds** under one job budget (default: the CPU count), longest first from the
- *   durations remembered from earlier runs, never more make jobs than the budget; a cell's other
- *   variants wait for its running build, so ccache serves them the objects it compiled.
+ *   durations remembered from earlier runs, never more make jobs than the budget (config steps
+ *   of dedup followers first; see pick_job.ts).
  *
  * Failures of a build are results; an infra failure is retried once; only bad input or a
  * broken machine throws. An abort (SIGINT/SIGTERM in the CLI) kills every running build, keeps
@@ -339,8 +339,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
   const durations = await readDurations(DURATIONS());
   let free = budget;
   const running = new Set<Promise<void>>();
-  // Cells with a build running: their other variants wait (see pickJob).
-  const building = new Set<string>();
+  let configsRunning = 0;
   const aborted = () => options.signal?.aborted ?? false;
 
   const runJob = async (job: Job, jobs: number) => {
@@ -447,20 +446,15 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
 
   while ((queue.length > 0 || running.size > 0) && !aborted()) {
     while (queue.length > 0 && !aborted()) {
-      const picked = pickJob(
-        queue.map((j) => ({ cell: j.record.cell.id, configOnly: j.configOnly })),
-        building,
-        free,
-      );
+      const picked = pickJob(queue, free, configsRunning);
       if (!picked) break;
       const job = queue.splice(picked.index, 1)[0]!;
       const { jobs } = picked;
-      const cell = job.configOnly ? undefined : job.record.cell.id;
-      if (cell) building.add(cell);
+      if (job.configOnly) configsRunning++;
       free -= jobs;
       const p: Promise<void> = runJob(job, jobs).finally(() => {
         free += jobs;
-        if (cell) building.delete(cell);
+        if (job.configOnly) configsRunning--;
         running.delete(p);
       });
       running.add(p);
