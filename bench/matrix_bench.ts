@@ -20,6 +20,7 @@ import { loadMatrix, selectCells, selectVariants } from "../lib/matrix/load_matr
 import { prepareVariant, type VariantTree } from "../lib/patch/variant_tree.ts";
 import { runMatrix } from "../lib/run/run_matrix.ts";
 import { configPlan } from "../lib/plan/config_plan.ts";
+import type { Results } from "../lib/results/model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -77,7 +78,7 @@ const naive = await timed(async () => {
   }
 });
 const out = join(scratch, "out");
-let coldResults: Awaited<ReturnType<typeof runMatrix>> | undefined;
+let coldResults: Results | undefined;
 const cold = await timed(async () =>
   coldResults = await runMatrix(matrix, {
     outDir: out,
