@@ -64,6 +64,20 @@ Deno.test({
         ?.predicted?.status;
     assertEquals(predicted("2012", "arm/gcc-12/v6+v7/xen-on"), "fail");
     assertEquals(predicted("fix", "arm/gcc-12/v6+v7/xen-on"), "pass");
+    // Dedup on the compiler's input: the fix's v6+v7 with XEN=y asked resolves the values of the
+    // control without Xen (only a `# CONFIG_XEN is not set` line differs), so one build serves
+    // both cells. Per cell: v7 1, v6k+v7 1, v6+v7 2 (Xen or not, both cells), v6 2 (2012 or not).
+    const group = (v: string, c: string) =>
+      plan.shards.flatMap((s) => s.records).find((r) => r.variant === v && r.cell === c)?.group;
+    assertEquals(
+      group("fix", "arm/gcc-12/v6+v7/xen-on"),
+      group("2012", "arm/gcc-12/v6+v7/xen-off"),
+    );
+    assert.notEqual(
+      group("2012", "arm/gcc-12/v6+v7/xen-on"),
+      group("fix", "arm/gcc-12/v6+v7/xen-on"),
+    );
+    assertEquals(plan.totals.groups, 6);
     // The GitHub matrix of the same plan.
     assertEquals(
       ghaMatrix(plan).include.map((i) => [i.shard, i.plan, i.records]),

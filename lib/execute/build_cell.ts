@@ -126,6 +126,12 @@ export async function buildCell(
         // The same compiler package in another runtime (a bwrap rootfs, an image) is the same
         // compiler: hash its content, not its path and mtime, so they share the cache.
         CCACHE_COMPILERCHECK: "content",
+        // Depend mode: a miss compiles once and takes the headers from Kbuild's own -MMD file,
+        // where the default mode runs the preprocessor first to hash its output — measured on
+        // 6.1's kernel/ mm/ fs/ (v7, cold, -j2): 85 s without ccache, 110 s default, 89 s
+        // depend. It gives up hits across configs whose preprocessed output is equal; every
+        // object includes autoconf.h, and the matrix's dedup already shares equal configs.
+        CCACHE_DEPEND: "1",
         CCACHE_MAXSIZE: Deno.env.get("CCACHE_MAXSIZE") ?? "8G",
         CCACHE_STATSLOG: statsLog,
       }

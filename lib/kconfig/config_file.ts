@@ -1,6 +1,6 @@
 /**
  * Reading a `.config`: the one parser of its lines, used by the build (dropped fragment lines),
- * the predictor's check and the dedup of the run stage.
+ * the predictor's check and the dedup of the run stage ({@linkcode compilerConfig}).
  *
  * A `.config` line is `CONFIG_<NAME>=<value>` (`y`, `m`, a number, a quoted string) or
  * `# CONFIG_<NAME> is not set` (an `n` that conf writes because the symbol is visible);
@@ -33,6 +33,25 @@ export function configBody(config: string): string {
   let i = 0;
   while (i < lines.length && lines[i]!.startsWith("#") && !UNSET.test(lines[i]!)) i++;
   return lines.slice(i).join("\n");
+}
+
+/**
+ * What the compiler reads of a `.config` (the text of one): the symbols that are not `n`, sorted
+ * by name — the values `syncconfig` writes to `include/config/auto.conf` and
+ * `include/generated/autoconf.h`, which every object includes. `# CONFIG_X is not set` lines
+ * (conf writes them only because X is visible) and menu comments reach no object, so two
+ * `.config`s that differ only there build the same kernel: the fix's v6+v7 with `XEN=y` asked
+ * (XEN invisible, no line) and the control without Xen (`# CONFIG_XEN is not set`).
+ *
+ * Except with `IKCONFIG`: kernel/configs.o embeds the `.config` text itself
+ * (`kernel/config_data.gz`), so there the whole body is the compiler's input.
+ */
+export function compilerConfig(config: string): string {
+  const values = configValues(config);
+  const ikconfig = values.get("IKCONFIG");
+  if (ikconfig !== undefined && ikconfig !== "n") return configBody(config);
+  return [...values].filter(([, v]) => v !== "n").map(([k, v]) => `CONFIG_${k}=${v}`).sort()
+    .join("\n");
 }
 
 /**

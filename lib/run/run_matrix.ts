@@ -4,10 +4,11 @@
  *
  * - **Result cache**: a record whose inputs are unchanged (variant commit, config plan,
  *   runtime and toolchain identity, targets) is taken from `<cache>/results/` in milliseconds.
- * - **Dedup**: records that give the compiler the same input — the same resolved `.config`,
- *   toolchain, runtime and targets, on variant trees that differ only in files no object reads
- *   (Kconfig files, Documentation) — are built once. The others run only their config step, and
- *   when their real `.config` is the same they are recorded as `shared` with the one built.
+ * - **Dedup**: records that give the compiler the same input — the same resolved config values
+ *   (auto.conf's, see {@linkcode compilerConfig}), toolchain, runtime and targets, on variant
+ *   trees that differ only in files no object reads (Kconfig files, Documentation) — are built
+ *   once. The others run only their config step, and when their real `.config` gives the same
+ *   values they are recorded as `shared` with the one built.
  * - **Parallel builds** under one job budget (default: the CPU count), longest first from the
  *   durations remembered from earlier runs, never more make jobs than the budget (config steps
  *   of dedup followers first; see pick_job.ts).
@@ -42,7 +43,7 @@ import { cacheDir } from "../tree/cache_dir.ts";
 import { predictCell, type Prediction } from "../predict/predict_cell.ts";
 import { checkPrediction } from "../predict/check_prediction.ts";
 import { configPlan } from "../plan/config_plan.ts";
-import { configBody } from "../kconfig/config_file.ts";
+import { compilerConfig } from "../kconfig/config_file.ts";
 import { compareResults } from "../compare/compare_results.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -194,9 +195,17 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
           }
         }
       }
-      // Without a prediction there is no resolved config before building: no dedup.
+      // Without a prediction there is no resolved config before building: no dedup. The
+      // fragment and base are left out: they only make the .config, which is compared itself.
       const group = prediction
-        ? shortHash([configBody(prediction.config), treeKey, plan, identity])
+        ? shortHash([
+          compilerConfig(prediction.config),
+          treeKey,
+          JSON.stringify(configPlan(cell).makeVars),
+          identity,
+          tc.cc,
+          tc.ld,
+        ])
         : key;
       const expectedS = durations[durationKey(cell)];
       records.push({
@@ -406,15 +415,15 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
     const leader = job.leader!;
     const r = job.record;
     const same = own.status === "pass" &&
-      configBody(await Deno.readTextFile(own.config).catch(() => "")) ===
-        configBody(await Deno.readTextFile(leader.config).catch(() => "-"));
+      compilerConfig(await Deno.readTextFile(own.config).catch(() => "")) ===
+        compilerConfig(await Deno.readTextFile(leader.config).catch(() => "-"));
     if (!same) {
       if (own.status === "interrupted") {
         await finish(r, own);
         return;
       }
       progress(
-        `dedup: ${r.variant.name} ${r.cell.id} resolved another .config than ${leader.variant}; building it`,
+        `dedup: ${r.variant.name} ${r.cell.id} resolved another config than ${leader.variant}; building it`,
       );
       queue.unshift({ record: r, configOnly: false, attempt: 1 });
       return;
@@ -435,7 +444,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       shared: {
         variant: leader.variant,
         reason:
-          `same .config, toolchain, runtime and targets as ${leader.variant}; the variants differ only in files no object reads (Kconfig, Documentation)`,
+          `same resolved config (auto.conf), toolchain, runtime and targets as ${leader.variant}; the variants differ only in files no object reads (Kconfig, Documentation)`,
       },
       ...(own.reproducer ? { reproducer: own.reproducer } : {}),
     };
