@@ -3,9 +3,9 @@
  * the ratios are the claim):
  *
  * 1. a cold run of 2 cells × 3 variants of the default matrix (v6+v7 with and without Xen; 2012,
- *    fix, review) through kmatrix (empty result
- *    cache, empty ccache: dedup, shared ccache and parallel builds are all it has) vs the naive
- *    sequential `make` of every record (config + build, no ccache), target ≤ 0.35;
+ *    fix, review) through kmatrix (empty result cache, empty ccache: dedup, shared ccache and
+ *    parallel builds are all it has) vs the naive sequential `make` of every record (config +
+ *    build, no ccache), target ≤ 0.35;
  * 2. an unchanged re-run through kmatrix (result cache), target < 5 s;
  * 3. one record through kmatrix (prediction, config plan, log parsing, size) vs the same bare
  *    `make` of it, both without ccache, target overhead < 3 %.
@@ -21,7 +21,7 @@ import { loadMatrix, selectCells, selectVariants } from "../lib/matrix/load_matr
 import { prepareVariant, type VariantTree } from "../lib/patch/variant_tree.ts";
 import { runMatrix } from "../lib/run/run_matrix.ts";
 import { configPlan } from "../lib/plan/config_plan.ts";
-import type { Results } from "../lib/results/model.ts";
+import { type Results, sharedWith } from "../lib/results/model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -136,7 +136,7 @@ row(
 );
 console.log("\ncold run, record by record:");
 for (const r of coldResults?.results ?? []) {
-  const how = r.shared ? `shared with ${r.shared.variant}` : `built ${r.duration_s} s`;
+  const how = r.shared ? `shared with ${sharedWith(r.shared)}` : `built ${r.duration_s} s`;
   const cc = r.ccache ? `ccache ${r.ccache.hits} hits, ${r.ccache.misses} misses` : "";
   console.log(`  ${r.variant.padEnd(8)} ${r.cell.padEnd(26)} ${r.status.padEnd(5)} ${how}  ${cc}`);
 }

@@ -1,9 +1,11 @@
 /**
  * The founding case, built for real by the run engine: the default matrix's v7 and v6+v7 cells
- * (XEN on) on the variants 2012, fix and review (6 records). The v6+v7 cell fails to link with `__bad_cmpxchg` on `2012` and
- * `review`, passes on `fix` (XEN dropped); the v7 cell passes everywhere. Records with the same
- * compiler input are built once and recorded `shared` (3 builds, 3 config steps); every
- * prediction is confirmed; an unchanged re-run takes every record from the result cache.
+ * (XEN on) and the v6+v7 control (XEN off) on the variants 2012, fix and review (9 records). The
+ * v6+v7 cell fails to link with `__bad_cmpxchg` on `2012` and `review`, passes on `fix` (XEN
+ * dropped); v7 and the control pass everywhere. Records with the same compiler input are built
+ * once and recorded `shared` (3 builds, 6 config steps), across cells too: fix's v6+v7 with XEN
+ * dropped resolves the control's values (its .config lacks the control's `# CONFIG_XEN is not
+ * set`). Every prediction is confirmed; an unchanged re-run takes every record from the cache.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
@@ -14,6 +16,7 @@ import { readResults } from "../lib/results/results_file.ts";
 import { formatSummary } from "../lib/report/summary.ts";
 
 const V7 = "arm/gcc-12/v7/xen-on", V6V7 = "arm/gcc-12/v6+v7/xen-on";
+const OFF = "arm/gcc-12/v6+v7/xen-off";
 
 Deno.test({
   name: "matrix build: the founding story, shared records, confirmed predictions, cache hits",
@@ -26,7 +29,7 @@ Deno.test({
     const earlier = '{"version":2,"matrix":"m","started":"2026-01-02T03:04:05.678Z","results":[]}';
     await Deno.writeTextFile(join(out, "results.json"), earlier);
     const matrix = await loadMatrix(join(import.meta.dirname!, "..", "matrix.yaml"));
-    const cells = selectCells(matrix.cells, `${V7},${V6V7}`);
+    const cells = selectCells(matrix.cells, `${V7},${V6V7},${OFF}`);
     const variants = selectVariants(matrix.variants, "2012,fix,review");
     const returned = await runMatrix(matrix, {
       outDir: out,
@@ -44,10 +47,13 @@ Deno.test({
     );
     const rec = (variant: string, cell: string) =>
       returned.results.find((r) => r.variant === variant && r.cell === cell)!;
-    assertEquals(returned.results.length, 6);
+    assertEquals(returned.results.length, 9);
 
     // The story.
-    for (const v of ["2012", "fix", "review"]) assertEquals(rec(v, V7).status, "pass");
+    for (const v of ["2012", "fix", "review"]) {
+      assertEquals(rec(v, V7).status, "pass");
+      assertEquals(rec(v, OFF).status, "pass");
+    }
     for (const v of ["2012", "review"]) {
       const r = rec(v, V6V7);
       assertEquals(r.status, "fail", r.log);
@@ -63,8 +69,28 @@ Deno.test({
 
     // Dedup: built once per compiler input, the rest shared, with the reason.
     const shared = returned.results.filter((r) => r.shared).map((r) => `${r.variant} ${r.cell}`);
-    assertEquals(shared.sort(), [`fix ${V7}`, `review ${V6V7}`, `review ${V7}`]);
+    assertEquals(shared.sort(), [
+      `fix ${OFF}`,
+      `fix ${V6V7}`,
+      `fix ${V7}`,
+      `review ${OFF}`,
+      `review ${V6V7}`,
+      `review ${V7}`,
+    ]);
     assertEquals(rec("review", V6V7).shared?.variant, "2012");
+    // Across cells: the real .configs differ in one comment line, the values are the same.
+    assertEquals(rec("fix", V6V7).shared, {
+      ...rec("fix", V6V7).shared!,
+      variant: "2012",
+      cell: OFF,
+    });
+    assertEquals(rec("fix", V6V7).diagnostics, rec("2012", OFF).diagnostics);
+    const text = (v: string, c: string) => Deno.readTextFileSync(rec(v, c).config);
+    assert.notEqual(text("fix", V6V7), text("2012", OFF));
+    assertEquals(
+      text("2012", OFF).replace("# CONFIG_XEN is not set\n", ""),
+      text("fix", V6V7),
+    );
     assert.match(rec("review", V6V7).shared!.reason, /same resolved config/);
     // A shared record ran its own config step, and only that.
     assertEquals(rec("review", V6V7).steps.map((s) => s.name), ["config", "build"]);
@@ -78,7 +104,7 @@ Deno.test({
       assertEquals(r.toolchain_version.startsWith("arm-linux-gnueabi-gcc (Debian 12."), true);
       assertEquals(r.steps.every((s) => ["pass", "fail", "skip"].includes(s.status)), true);
     }
-    assertEquals(returned.predictions, { confirmed: 6, missed: 0, unjudged: 0 });
+    assertEquals(returned.predictions, { confirmed: 9, missed: 0, unjudged: 0 });
     // A built record has its size, its ccache counts and its reproducer.
     const built = rec("2012", V7);
     assert.ok(built.size && built.size.text > 1_000_000, JSON.stringify(built.size));
@@ -102,12 +128,12 @@ Deno.test({
     assert.match(table, /│ 2012 +│ arm\/gcc-12\/v6\+v7\/xen-on │ fail +│ fail, confirmed │/);
     assert.match(
       table,
-      /\n6 records \(3 built, 3 shared, 0 from the cache\): 4 pass, 2 fail, 0 infra; predictions: 6 confirmed, 0 missed, 0 unjudged$/,
+      /\n9 records \(3 built, 6 shared, 0 from the cache\): 7 pass, 2 fail, 0 infra; predictions: 9 confirmed, 0 missed, 0 unjudged$/,
     );
 
     // Unchanged re-run: every record from the result cache, same outcome.
     const again = await runMatrix(matrix, { outDir: out, cells, variants });
-    assertEquals(again.results.filter((r) => r.cached).length, 6);
+    assertEquals(again.results.filter((r) => r.cached).length, 9);
     assertEquals(
       again.results.map((r) => [r.variant, r.cell, r.status, r.prediction?.verdict]),
       returned.results.map((r) => [r.variant, r.cell, r.status, r.prediction?.verdict]),

@@ -1,6 +1,6 @@
 /**
  * The run engine's scheduling and progress: a parallel run (two builds at once under a budget of
- * two jobs) gives the results a serial run gives; the progress display draws live lines on a
+ * two jobs, every make joined to the run's jobserver) gives the results a serial run gives; the progress display draws live lines on a
  * terminal (checked under a pty with `script`) and plain timestamped lines without one.
  * The builds are one object each (drivers/xen/grant-table.o), the fewest that prove the point.
  */
@@ -36,8 +36,7 @@ Deno.test({
     const cells = matrix.cells.filter((c) => /\/(v7|v6\+v7)\/xen-on$/.test(c.id));
     const run = async (jobs: number) => {
       const out = await Deno.makeTempDir({ prefix: `kmatrix-j${jobs}-` });
-      let running = 0, most = 0, budget = 0;
-      const taken = new Map<string, number>();
+      let running = 0, most = 0;
       const results = await runMatrix(matrix, {
         outDir: out,
         cells,
@@ -48,15 +47,12 @@ Deno.test({
         onEvent: (e: RunEvent) => {
           if (e.kind === "start") {
             running++;
-            budget += e.jobs;
-            taken.set(`${e.variant} ${e.cell}`, e.jobs);
             most = Math.max(most, running);
-            assert.ok(budget <= jobs, `never more make jobs than the budget (${budget} > ${jobs})`);
+            // Each make starts on a slot of the jobserver and takes more only from it.
+            assert.ok(running <= jobs, `never more makes than the budget (${running} > ${jobs})`);
+            assertEquals(e.jobs, jobs, "every make is told the whole budget");
           }
-          if (e.kind === "done") {
-            running--;
-            budget -= taken.get(`${e.result.variant} ${e.result.cell}`) ?? 0;
-          }
+          if (e.kind === "done") running--;
         },
       });
       return { results, most, out };
@@ -67,6 +63,14 @@ Deno.test({
     assertEquals(parallel.most, 2, "two builds ran at once");
     assertEquals(outcome(parallel.results), outcome(serial.results));
     assertEquals(parallel.results.results.length, 2);
+    for (const r of [...serial.results.results, ...parallel.results.results]) {
+      const log = await Deno.readTextFile(r.log);
+      assert.ok(
+        !/jobserver unavailable/.test(log),
+        `the kernel's make joined the jobserver: ${r.log}`,
+      );
+      assert.match(log, /MAKEFLAGS=\$'-j\d --jobserver-auth=3,3'/);
+    }
     for (const o of [serial.out, parallel.out]) await Deno.remove(o, { recursive: true });
   },
 });

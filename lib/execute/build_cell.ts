@@ -7,7 +7,8 @@
  * 1. `make O=… <base>` with `KCONFIG_ALLCONFIG=<fragment>` for the all*config bases; for
  *    `defconfig`/`<name>_defconfig`, `make <base>`, then `merge_config.sh -m` and
  *    `make olddefconfig` to lay the fragment over it;
- * 2. `make -k -jN <targets>`;
+ * 2. `make -k -jN <targets>` (in a run, every make joins the run's {@linkcode JobServer} instead
+ *    of `-jN`: the budget is shared between builds as make shares it between sub-makes);
  * 3. the toolchain's `size` on vmlinux, when the build left one.
  *
  * Every process of a build runs in its own process group, so an abort (Ctrl-C, a timeout)
@@ -29,6 +30,7 @@ import { type Invocation, runSync, type Runtime } from "../environment/runtime.t
 import { toolchainIdentity } from "../environment/toolchain_profile.ts";
 import { droppedLines } from "../kconfig/config_file.ts";
 import { configPlan, toolchainProgram } from "../plan/config_plan.ts";
+import { type JobServerJoin, joinJobServer } from "./job_server.ts";
 
 /** What a running build reports. */
 export interface BuildProgress {
@@ -46,8 +48,13 @@ export interface BuildCellOptions {
   outDir: string;
   /** make targets. */
   targets: string[];
-  /** `make -j`; defaults to the number of CPUs. */
+  /** `make -j`; defaults to the number of CPUs (with `jobServer`, its budget). */
   jobs?: number;
+  /**
+   * A jobserver every make of the build joins (the caller holds a slot for it), instead of
+   * its own `-j`.
+   */
+  jobServer?: JobServerJoin;
   /** Use ccache (default: when it is on PATH). */
   ccache?: boolean;
   /** The ccache directory (default `<cache>/ccache`, shared by every build). */
@@ -142,10 +149,11 @@ export async function buildCell(
     { path: obj, writable: true },
     { path: out, writable: false },
     ...(ccache ? [{ path: ccacheDir, writable: true }] : []),
+    ...(options.jobServer ? [{ path: options.jobServer.path, writable: true }] : []),
   ];
   if (ccache) await Deno.mkdir(ccacheDir, { recursive: true });
   const make = ["make", "-C", variant.src, `O=${obj}`, ...makeVars];
-  const jobs = options.jobs ?? navigator.hardwareConcurrency;
+  const jobs = options.jobServer?.jobs ?? options.jobs ?? navigator.hardwareConcurrency;
 
   const plan: PlannedStep[] = [];
   if (config.method === "allconfig") {
@@ -178,6 +186,13 @@ export async function buildCell(
     { name: "build", argv: [...make, "-k", `-j${jobs}`, ...options.targets] },
   ];
   if (!options.configOnly) plan.push(reproduced.at(-1)!);
+  if (options.jobServer) {
+    for (const [i, step] of plan.entries()) {
+      if (step.argv[0] !== "make") continue;
+      const joined = joinJobServer(step.argv.filter((a) => !/^-j\d*$/.test(a)), options.jobServer);
+      plan[i] = { ...step, argv: joined.argv, env: { ...step.env, ...joined.env } };
+    }
+  }
 
   const steps: BuildStep[] = [];
   const started = performance.now();

@@ -5,7 +5,7 @@
  * @module
  */
 import { isAbsolute, relative } from "node:path";
-import type { CellResult, Results } from "../results/model.ts";
+import { type CellResult, type Results, sharedWith } from "../results/model.ts";
 
 /** The records laid out as rows (cells) and columns (variants). */
 export interface Grid {
@@ -59,7 +59,7 @@ export function shownPath(path: string, base?: string): string {
 
 /** What a square says about sharing: `shared with 2012`, `cached`, or nothing. */
 export function reuseNote(r: CellResult): string | undefined {
-  if (r.shared) return `shared with ${r.shared.variant}`;
+  if (r.shared) return `shared with ${sharedWith(r.shared)}`;
   if (r.cached) return "cached";
   return undefined;
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { CellResult, Results } from "../results/model.ts";
+import { type CellResult, type Results, sharedWith } from "../results/model.ts";
 import type { Comparison } from "../compare/compare_results.ts";
 import { formatComparison } from "../compare/compare_results.ts";
 import {
@@ -134,7 +134,7 @@ function recordBody(r: CellResult, relativeTo?: string): string {
   }
   if (r.shared) {
     parts.push(
-      `<p>Shared with ${htmlEscape(r.shared.variant)}: ${htmlEscape(r.shared.reason)}</p>`,
+      `<p>Shared with ${htmlEscape(sharedWith(r.shared))}: ${htmlEscape(r.shared.reason)}</p>`,
     );
   }
   if (r.cached) {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { CellResult, Results } from "../results/model.ts";
+import { type CellResult, type Results, sharedWith } from "../results/model.ts";
 import { diagnosticText, errorsOf, gridOf, plain, reproducerCommand, shownPath } from "./_grid.ts";
 
 /** Options for {@linkcode formatJunit}. */
@@ -58,7 +58,7 @@ function testcase(r: CellResult, relativeTo?: string): string[] {
     `log: ${shownPath(r.log, relativeTo)}`,
     `config: ${shownPath(r.config, relativeTo)}`,
     ...(r.reproducer ? [`reproduce: ${reproducerCommand(r, relativeTo)}`] : []),
-    ...(r.shared ? [`shared with ${r.shared.variant}: ${r.shared.reason}`] : []),
+    ...(r.shared ? [`shared with ${sharedWith(r.shared)}: ${r.shared.reason}`] : []),
     ...(r.cached ? [`from the result cache: the run of ${r.cached.started}`] : []),
     ...(r.prediction
       ? [

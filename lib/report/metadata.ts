@@ -16,7 +16,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { CellResult, Results } from "../results/model.ts";
+import { type CellResult, type Results, sharedWith } from "../results/model.ts";
 import { cellSlug } from "../execute/build_cell.ts";
 import { diagnosticText, errorsOf } from "./_grid.ts";
 
@@ -196,7 +196,7 @@ export function tuxmakeMetadata(
     status: r.status,
     ...(p ? { tree_source: p.tree.source, tree_commit: p.tree.commit } : {}),
     ...(r.prediction ? { predicted: r.prediction.status, verdict: r.prediction.verdict } : {}),
-    ...(r.shared ? { shared_with: r.shared.variant } : {}),
+    ...(r.shared ? { shared_with: sharedWith(r.shared) } : {}),
     ...(r.cached ? { cached_from: r.cached.started } : {}),
   };
   return meta;

@@ -15,6 +15,11 @@ import type { Comparison } from "../compare/compare_results.ts";
 /** The format version this kmatrix writes and reads. */
 export const RESULTS_VERSION = 2 as const;
 
+/** The record a shared record was built with: `2012`, or `2012 arm/gcc-12/v6+v7/xen-off`. */
+export function sharedWith(shared: { variant: string; cell?: string }): string {
+  return shared.cell ? `${shared.variant} ${shared.cell}` : shared.variant;
+}
+
 /** Outcome of one record. `infra`: could not be judged; `interrupted`: stopped before the end. */
 export type BuildStatus = "pass" | "fail" | "infra" | "interrupted";
 const buildStatus = z.enum(["pass", "fail", "infra", "interrupted"]);
@@ -143,8 +148,11 @@ export interface CellResult {
   size?: { text: number; data: number; bss: number };
   /** ccache hits and misses of this build. */
   ccache?: { hits: number; misses: number };
-  /** Built once with the record of this variant: the same compiler input. */
-  shared?: { variant: string; reason: string };
+  /**
+   * Built once with the record of this variant (and of `cell`, when it is another cell): the
+   * same compiler input.
+   */
+  shared?: { variant: string; cell?: string; reason: string };
   /** Taken from the result cache: its key and the run that built it. */
   cached?: { key: string; started: string };
   /** 2 when an infra failure was retried (absent: 1). */
@@ -173,7 +181,11 @@ const cellResult: z.ZodType<CellResult> = z.object({
   size: z.object({ text: z.number(), data: z.number(), bss: z.number() }).optional()
     .describe("vmlinux size, from the toolchain's size"),
   ccache: z.object({ hits: z.number(), misses: z.number() }).optional(),
-  shared: z.object({ variant: z.string(), reason: z.string() }).optional()
+  shared: z.object({
+    variant: z.string(),
+    cell: z.string().optional().describe("the record's cell when it is another cell"),
+    reason: z.string(),
+  }).optional()
     .describe("built once with the record of this variant: same compiler inputs"),
   cached: z.object({ key: z.string(), started: z.string() }).optional()
     .describe("taken from the result cache: the run that built it"),

@@ -10,6 +10,7 @@ import { createLogUpdate } from "log-update";
 import pc from "picocolors";
 import process from "node:process";
 import type { RunEvent } from "./run_matrix.ts";
+import { sharedWith } from "../results/model.ts";
 
 /** Options for {@linkcode progressDisplay}. */
 export interface ProgressOptions {
@@ -130,7 +131,11 @@ export function progressDisplay(options: ProgressOptions = {}): ProgressDisplay 
           done = e.index;
           const r = e.result;
           const first = r.diagnostics.find((d) => d.severity === "error");
-          const how = r.cached ? " (cache)" : r.shared ? ` (shared with ${r.shared.variant})` : "";
+          const how = r.cached
+            ? " (cache)"
+            : r.shared
+            ? ` (shared with ${sharedWith(r.shared)})`
+            : "";
           const p = r.prediction;
           const verdict = p
             ? `; prediction ${p.verdict === "confirmed" ? pc.green(p.verdict) : pc.red(p.verdict)}${

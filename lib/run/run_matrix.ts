@@ -10,8 +10,9 @@
  *   once. The others run only their config step, and when their real `.config` gives the same
  *   values they are recorded as `shared` with the one built.
  * - **Parallel builds** under one job budget (default: the CPU count), longest first from the
- *   durations remembered from earlier runs, never more make jobs than the budget (config steps
- *   of dedup followers first; see pick_job.ts).
+ *   durations remembered from earlier runs, dedup followers' config steps first; every make
+ *   joins one jobserver (job_server.ts), so make jobs never exceed the budget and a lone build
+ *   gets all of it.
  *
  * Failures of a build are results; an infra failure is retried once; only bad input or a
  * broken machine throws. An abort (SIGINT/SIGTERM in the CLI) kills every running build, keeps
@@ -29,7 +30,7 @@ import type { Cell, Matrix, Variant } from "../matrix/load_matrix.ts";
 import { ensureTree, type KernelTree } from "../tree/kernel_tree.ts";
 import { prepareVariant, type VariantTree } from "../patch/variant_tree.ts";
 import { buildCell, type BuildProgress, cellSlug } from "../execute/build_cell.ts";
-import { pickJob } from "./pick_job.ts";
+import { JobServer } from "../execute/job_server.ts";
 import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
 import { RESULTS_VERSION } from "../results/model.ts";
 import { writeResults } from "../results/results_file.ts";
@@ -346,12 +347,10 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       (b.record.expectedS ?? estimateS(b.record)) - (a.record.expectedS ?? estimateS(a.record))
     );
   const durations = await readDurations(DURATIONS());
-  let free = budget;
   const running = new Set<Promise<void>>();
-  let configsRunning = 0;
   const aborted = () => options.signal?.aborted ?? false;
 
-  const runJob = async (job: Job, jobs: number) => {
+  const runJob = async (job: Job, server: JobServer) => {
     const r = job.record;
     const cellOut = join(outDir, r.variant.name, cellSlug(r.cell.id));
     const expected = r.prediction ? r.prediction.objects.builtin + r.prediction.objects.lib : 0;
@@ -361,7 +360,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       total,
       cell: r.cell.id,
       variant: r.variant.name,
-      jobs,
+      jobs: server.jobs,
       expected,
       configOnly: job.configOnly,
     });
@@ -370,7 +369,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       runtime,
       outDir: cellOut,
       targets: matrix.targets,
-      jobs,
+      jobServer: server,
       configOnly: job.configOnly,
       ...(options.timeoutS ? { timeoutS: options.timeoutS } : {}),
       ...(options.ccache !== undefined ? { ccache: options.ccache } : {}),
@@ -443,6 +442,7 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
       attempts: 1,
       shared: {
         variant: leader.variant,
+        ...(leader.cell !== r.cell.id ? { cell: leader.cell } : {}),
         reason:
           `same resolved config (auto.conf), toolchain, runtime and targets as ${leader.variant}; the variants differ only in files no object reads (Kconfig, Documentation)`,
       },
@@ -453,24 +453,33 @@ async function execute(matrix: Matrix, plan: RunPlan, options: Execution): Promi
     await toCache(r, shared);
   };
 
-  while ((queue.length > 0 || running.size > 0) && !aborted()) {
-    while (queue.length > 0 && !aborted()) {
-      const picked = pickJob(queue, free, configsRunning);
-      if (!picked) break;
-      const job = queue.splice(picked.index, 1)[0]!;
-      const { jobs } = picked;
-      if (job.configOnly) configsRunning++;
-      free -= jobs;
-      const p: Promise<void> = runJob(job, jobs).finally(() => {
-        free += jobs;
-        if (job.configOnly) configsRunning--;
-        running.delete(p);
-      });
-      running.add(p);
+  // Every make joins one jobserver holding the budget (job_server.ts): a make starts on a slot
+  // kmatrix takes for it, and a running build takes the slots the others leave, so the last
+  // build of a run gets the whole budget, not the share it started with.
+  const server = await JobServer.create(join(cacheDir(), "jobserver"), budget);
+  try {
+    while ((queue.length > 0 || running.size > 0) && !aborted()) {
+      while (queue.length > 0 && running.size < budget && !aborted()) {
+        if (running.size === 0) await server.renew();
+        await server.acquire();
+        if (aborted()) {
+          await server.release();
+          break;
+        }
+        // Dedup followers' config steps first: seconds each, and then their record is done.
+        const job = queue.splice(Math.max(0, queue.findIndex((j) => j.configOnly)), 1)[0]!;
+        const p: Promise<void> = runJob(job, server).finally(async () => {
+          await server.release();
+          running.delete(p);
+        });
+        running.add(p);
+      }
+      if (running.size > 0) await Promise.race(running);
     }
-    if (running.size > 0) await Promise.race(running);
+    await Promise.allSettled(running);
+  } finally {
+    await server.close();
   }
-  await Promise.allSettled(running);
 
   // Whatever did not finish: interrupted, to be built by the next run.
   for (const r of records) {
