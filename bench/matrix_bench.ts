@@ -137,7 +137,7 @@ row(
 console.log("\ncold run, record by record:");
 for (const r of coldResults?.results ?? []) {
   const how = r.shared ? `shared with ${sharedWith(r.shared)}` : `built ${r.duration_s} s`;
-  const cc = r.ccache ? `ccache ${r.ccache.hits} hits, ${r.ccache.misses} misses` : "";
+  const cc = r.ccache && !r.shared ? `ccache ${r.ccache.hits} hits, ${r.ccache.misses} misses` : "";
   console.log(`  ${r.variant.padEnd(8)} ${r.cell.padEnd(26)} ${r.status.padEnd(5)} ${how}  ${cc}`);
 }
 await Deno.remove(scratch, { recursive: true });
