@@ -125,7 +125,8 @@ Deno.test({
     assert.match(p.matrix.sha256, /^[0-9a-f]{64}$/);
 
     const table = formatSummary(returned, { color: false });
-    assert.match(table, /│ 2012 +│ arm\/gcc-12\/v6\+v7\/xen-on │ fail +│ fail, confirmed │/);
+    assert.match(table, /│ 2012 +│ arm\/gcc-12\/v6\+v7\/xen-on +│ fail +│ fail, confirmed │/);
+    assert.match(table, /\(shared with 2012 arm\/gcc-12\/v6\+v7\/xen-off\)/);
     assert.match(
       table,
       /\n9 records \(3 built, 6 shared, 0 from the cache\): 7 pass, 2 fail, 0 infra; predictions: 9 confirmed, 0 missed, 0 unjudged$/,
