@@ -25,6 +25,7 @@ export type { KernelTree } from "./lib/tree/kernel_tree.ts";
 export { prepareVariant } from "./lib/patch/variant_tree.ts";
 export type { VariantTree } from "./lib/patch/variant_tree.ts";
 export { buildCell } from "./lib/execute/build_cell.ts";
+export type { JobServerJoin } from "./lib/execute/job_server.ts";
 export { runMatrix } from "./lib/run/run_matrix.ts";
 export type { CellResult, Results } from "./lib/results/model.ts";
 export { loadRuntime } from "./lib/environment/runtime.ts";
