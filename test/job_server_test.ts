@@ -3,7 +3,8 @@
  * its budget as sub-makes share make's own — two jobs at once under a budget of 2, never three,
  * whether two makes run side by side or one runs alone (then it takes the whole budget, where a
  * make started with the `-j1` share it had at its start would run one job at a time). Each job
- * counts the jobs running when it starts (a marker file per running job).
+ * counts the jobs running while it runs (a marker file per running job, counted by the shell's
+ * glob: `ls` would race with a marker removed between the glob and its stat).
  */
 import { join } from "node:path";
 import { $ } from "zx";
@@ -14,7 +15,7 @@ const MAKEFILE = `
 .PHONY: all $(JOBS)
 all: $(JOBS)
 $(JOBS):
-\t@touch run.$@; sleep 0.3; ls run.* | wc -l >> seen; rm run.$@
+\t@touch run.$@; sleep 0.3; set -- run.*; echo $$# >> seen; rm run.$@
 `;
 
 /** Start `makes` makes of `jobs` jobs each, each on a slot taken from `server`, as a run does. */

@@ -185,11 +185,16 @@ export async function buildCell(
     ...plan,
     { name: "build", argv: [...make, "-k", `-j${jobs}`, ...options.targets] },
   ];
-  if (!options.configOnly) plan.push(reproduced.at(-1)!);
+  if (!options.configOnly) {
+    plan.push({
+      name: "build",
+      argv: [...make, "-k", ...(options.jobServer ? [] : [`-j${jobs}`]), ...options.targets],
+    });
+  }
   if (options.jobServer) {
     for (const [i, step] of plan.entries()) {
       if (step.argv[0] !== "make") continue;
-      const joined = joinJobServer(step.argv.filter((a) => !/^-j\d*$/.test(a)), options.jobServer);
+      const joined = joinJobServer(step.argv, options.jobServer);
       plan[i] = { ...step, argv: joined.argv, env: { ...step.env, ...joined.env } };
     }
   }

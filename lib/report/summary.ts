@@ -5,12 +5,8 @@
  */
 import Table from "cli-table3";
 import pc from "picocolors";
-import {
-  type CellResult,
-  type PredictionRecord,
-  type Results,
-  sharedWith,
-} from "../results/model.ts";
+import type { CellResult, PredictionRecord, Results } from "../results/model.ts";
+import { reuseNote } from "./_grid.ts";
 
 /** Options for {@linkcode formatSummary}. */
 export interface FormatSummaryOptions {
@@ -57,7 +53,7 @@ export function formatSummary(results: Results, options: FormatSummaryOptions = 
       r.variant,
       r.cell,
       formatStatus(r.status, color) +
-      (r.shared ? `\n(shared with ${sharedWith(r.shared)})` : r.cached ? "\n(cached)" : ""),
+      (reuseNote(r) ? `\n(${reuseNote(r)})` : ""),
       r.prediction ? formatVerdict(r.prediction, color) : "-",
       `${r.duration_s.toFixed(0)} s`,
       r.dropped.join("\n"),

@@ -168,7 +168,8 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
     const treeKey = await buildTreeKey(tree, vt);
     for (const cell of cells) {
       const tc = toolchainIdentity({ arch: cell.arch, toolchain: cell.toolchain, runtime });
-      const plan = JSON.stringify(configPlan(cell));
+      const config = configPlan(cell);
+      const plan = JSON.stringify(config);
       const key = shortHash([
         String(RESULTS_VERSION),
         vt.commit,
@@ -202,7 +203,7 @@ export async function planRun(matrix: Matrix, options: PlanRunOptions = {}): Pro
         ? shortHash([
           compilerConfig(prediction.config),
           treeKey,
-          JSON.stringify(configPlan(cell).makeVars),
+          JSON.stringify(config.makeVars),
           identity,
           tc.cc,
           tc.ld,
